@@ -1,0 +1,3 @@
+namespace SecureIntake.Crypto.Decryption;
+
+public sealed class DecryptionException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using Org.BouncyCastle.Bcpg;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+using Org.BouncyCastle.Crypto.Encodings;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Security;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Crypto.Encryption;
+
+/// <summary>
+/// Public-key encrypted session key packets (version 3), one per recipient, for RSA and ECDH
+/// (RFC 4880 section 5.1, RFC 6637). BouncyCastle's generator keeps the session key to itself and
+/// encrypts the data with its slower managed AES, so we build these packets here from its primitives
+/// and encrypt the data ourselves.
+/// </summary>
+internal static class SessionKeyPackets
+{
+    public static byte[] For(RecipientKey recipient, ReadOnlySpan<byte> sessionKey, SecureRandom random)
+    {
+        var key = recipient.EncryptionKey;
+        var sessionInfo = SessionInfo(sessionKey);
+        var encrypted = key.Algorithm switch
+        {
+            PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt => Rsa(key, sessionInfo, random),
+            PublicKeyAlgorithmTag.ECDH => Ecdh(key, sessionInfo, random),
+            _ => throw new InvalidOperationException($"cannot encrypt a session key to {KeyDescriptions.Algorithm(key)}"),
+        };
+
+        var body = new byte[10 + encrypted.Length];
+        body[0] = 3;
+        BinaryPrimitives.WriteInt64BigEndian(body.AsSpan(1), key.KeyId);
+        body[9] = (byte)key.Algorithm;
+        encrypted.CopyTo(body, 10);
+        return PacketFraming.Packet(PacketFraming.PublicKeyEncryptedSessionKeyTag, body);
+    }
+
+    /// <summary>Algorithm octet, the key, and a two-octet checksum (sum of the key octets mod 65536).</summary>
+    private static byte[] SessionInfo(ReadOnlySpan<byte> sessionKey)
+    {
+        var info = new byte[sessionKey.Length + 3];
+        info[0] = (byte)SymmetricKeyAlgorithmTag.Aes256;
+        sessionKey.CopyTo(info.AsSpan(1));
+        var checksum = 0;
+        foreach (var b in sessionKey)
+        {
+            checksum += b;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(info.AsSpan(info.Length - 2), (ushort)checksum);
+        return info;
+    }
+
+    private static byte[] Rsa(PgpPublicKey key, byte[] sessionInfo, SecureRandom random)
+    {
+        var rsa = new Pkcs1Encoding(new RsaBlindedEngine());
+        rsa.Init(true, new ParametersWithRandom(key.GetKey(), random));
+        return PacketFraming.Mpi(rsa.ProcessBlock(sessionInfo, 0, sessionInfo.Length));
+    }
+
+    private static byte[] Ecdh(PgpPublicKey key, byte[] sessionInfo, SecureRandom random)
+    {
+        var ecdh = (ECDHPublicBcpgKey)key.PublicKeyPacket.Key;
+        byte[] ephemeralPoint;
+        byte[] sharedSecret;
+        if (ecdh.CurveOid.Equals(KeyDescriptions.Curve25519))
+        {
+            // The point is 0x40 followed by the native 32-byte u-coordinate.
+            var recipientPoint = ecdh.EncodedPoint.ToByteArrayUnsigned();
+            if (recipientPoint.Length != 33 || recipientPoint[0] != 0x40)
+            {
+                throw new InvalidOperationException("malformed Curve25519 public key");
+            }
+
+            var ephemeral = new X25519PrivateKeyParameters(random);
+            sharedSecret = new byte[X25519PrivateKeyParameters.SecretSize];
+            ephemeral.GenerateSecret(new X25519PublicKeyParameters(recipientPoint, 1), sharedSecret, 0);
+            ephemeralPoint = [0x40, .. ephemeral.GeneratePublicKey().GetEncoded()];
+        }
+        else
+        {
+            var recipient = (ECPublicKeyParameters)key.GetKey();
+            var generator = new ECKeyPairGenerator();
+            generator.Init(new ECKeyGenerationParameters(recipient.Parameters, random));
+            var pair = generator.GenerateKeyPair();
+            var shared = recipient.Q.Multiply(((ECPrivateKeyParameters)pair.Private).D).Normalize();
+            sharedSecret = shared.AffineXCoord.GetEncoded();
+            ephemeralPoint = ((ECPublicKeyParameters)pair.Public).Q.GetEncoded(false);
+        }
+
+        var keyEncryptionKey = Rfc6637Utilities.CreateKey(key.PublicKeyPacket, sharedSecret);
+        var wrap = new Rfc3394WrapEngine(new AesEngine());
+        wrap.Init(true, new KeyParameter(keyEncryptionKey));
+        var padded = Pkcs5Pad(sessionInfo);
+        var wrapped = wrap.Wrap(padded, 0, padded.Length);
+
+        var point = PacketFraming.Mpi(ephemeralPoint);
+        return [.. point, (byte)wrapped.Length, .. wrapped];
+    }
+
+    /// <summary>RFC 6637 section 8: pad to a multiple of 8 octets, each pad octet holding the pad length.</summary>
+    private static byte[] Pkcs5Pad(byte[] data)
+    {
+        var padLength = 8 - (data.Length % 8);
+        var padded = new byte[data.Length + padLength];
+        data.CopyTo(padded, 0);
+        padded.AsSpan(data.Length).Fill((byte)padLength);
+        return padded;
+    }
+}

@@ -1,0 +1,44 @@
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace SecureIntake.Crypto.Keys;
+
+/// <summary>
+/// A recipient's certificate that passed every check, with the (sub)key that will be encrypted to.
+/// Only public material: the server never holds an editor's private key.
+/// </summary>
+public sealed class RecipientKey
+{
+    internal RecipientKey(PgpPublicKeyRing certificate, PgpPublicKey encryptionKey, IReadOnlyList<string> userIds, DateTimeOffset? expires)
+    {
+        Certificate = certificate;
+        EncryptionKey = encryptionKey;
+        UserIds = userIds;
+        EncryptionKeyExpires = expires;
+        Fingerprint = KeyDescriptions.Fingerprint(certificate.GetPublicKey());
+        EncryptionKeyFingerprint = KeyDescriptions.Fingerprint(encryptionKey);
+        Algorithm = KeyDescriptions.Algorithm(encryptionKey);
+    }
+
+    /// <summary>Fingerprint of the primary key, upper-case hex: the recipient's identity.</summary>
+    public string Fingerprint { get; }
+
+    public IReadOnlyList<string> UserIds { get; }
+
+    /// <summary>Fingerprint of the (sub)key the session key is encrypted to.</summary>
+    public string EncryptionKeyFingerprint { get; }
+
+    /// <summary>Algorithm of the encryption (sub)key, e.g. "RSA 4096" or "ECDH Curve25519".</summary>
+    public string Algorithm { get; }
+
+    public DateTimeOffset EncryptionKeyCreated => new(EncryptionKey.CreationTime, TimeSpan.Zero);
+
+    /// <summary>When the encryption (sub)key stops being usable, or null if it never expires.</summary>
+    public DateTimeOffset? EncryptionKeyExpires { get; }
+
+    internal PgpPublicKeyRing Certificate { get; }
+
+    internal PgpPublicKey EncryptionKey { get; }
+
+    /// <summary>The certificate as binary OpenPGP, for storage; <see cref="RecipientKeyReader"/> reads it back.</summary>
+    public byte[] GetEncoded() => Certificate.GetEncoded();
+}
