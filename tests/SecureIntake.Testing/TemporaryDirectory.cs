@@ -3,9 +3,11 @@ namespace SecureIntake.Testing;
 /// <summary>A private directory under /tmp, removed with everything in it.</summary>
 public sealed class TemporaryDirectory : IDisposable
 {
-    public TemporaryDirectory(string prefix)
+    public TemporaryDirectory(string prefix, string? parent = null)
     {
-        Path = Directory.CreateTempSubdirectory(prefix).FullName;
+        Path = parent is null
+            ? Directory.CreateTempSubdirectory(prefix).FullName
+            : Directory.CreateDirectory(System.IO.Path.Combine(parent, prefix + Guid.NewGuid().ToString("N")), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
     }
 
     public string Path { get; }

@@ -10,8 +10,8 @@ namespace SecureIntake.Crypto.Encryption;
 /// 2.2/2.4 and Sequoia read) holding one uncompressed literal packet. Both packets use partial body
 /// lengths, so the size is never needed up front and memory stays constant.
 ///
-/// AES and SHA-1 run through .NET's platform (OpenSSL) implementations: they are several times faster
-/// than BouncyCastle's managed engines, which is where the time goes on large files.
+/// AES (see <see cref="CfbEncryptor"/>) and SHA-1 run in native code, several times faster than
+/// BouncyCastle's managed engines: that is where the time goes on large files.
 ///
 /// The message is only complete after <see cref="CompleteAsync"/>. Disposing without completing leaves
 /// a truncated message that every decryptor refuses, so a failure half-way can never pass for a whole
@@ -28,9 +28,8 @@ public sealed class OpenPgpEncryptingStream : Stream
     private static readonly byte[] LiteralBodyStart = [(byte)'b', 0, 0, 0, 0, 0];
 
     private readonly Stream _output;
-    private readonly Aes _aes;
+    private readonly CfbEncryptor _cipher;
     private readonly IncrementalHash _mdc = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-    private readonly byte[] _iv = new byte[BlockBytes];
 
     // Literal packet body waiting to be framed into a chunk.
     private readonly byte[] _literal = new byte[ChunkSize];
@@ -40,18 +39,22 @@ public sealed class OpenPgpEncryptingStream : Stream
     private readonly byte[] _inner = new byte[(2 * ChunkSize) + 64];
     private int _innerCount;
 
-    // SEIPD packet body ready for output: [chunk header][version octet, ciphertext...].
-    private readonly byte[] _outer = new byte[8 + (2 * ChunkSize)];
+    // SEIPD packet body ready for output: [chunk header][version octet, ciphertext...]; a spare one is being written.
+    private byte[] _outer = new byte[8 + (2 * ChunkSize)];
+    private byte[] _spare = new byte[8 + (2 * ChunkSize)];
     private int _outerCount;
+    private Task _pendingWrite = Task.CompletedTask;
+
+    // Once the MDC value is in _inner, what is left to encrypt is no longer hashed.
+    private bool _mdcWritten;
 
     private bool _completed;
     private bool _disposed;
 
-    private OpenPgpEncryptingStream(Stream output, byte[] sessionKey, SecureRandom random)
+    private OpenPgpEncryptingStream(Stream output, CfbEncryptor cipher, SecureRandom random)
     {
         _output = output;
-        _aes = Aes.Create();
-        _aes.Key = sessionKey;
+        _cipher = cipher;
 
         // Inner plaintext starts with the random prefix, its last two octets repeated (RFC 4880 5.13).
         Span<byte> prefix = stackalloc byte[BlockBytes + 2];
@@ -69,7 +72,11 @@ public sealed class OpenPgpEncryptingStream : Stream
     }
 
     /// <summary>Writes the session key packets and returns the stream to write plaintext into.</summary>
-    public static async Task<OpenPgpEncryptingStream> OpenAsync(Stream output, IReadOnlyCollection<RecipientKey> recipients, CancellationToken cancellationToken)
+    public static Task<OpenPgpEncryptingStream> OpenAsync(Stream output, IReadOnlyCollection<RecipientKey> recipients, CancellationToken cancellationToken) =>
+        OpenAsync(output, recipients, key => CfbEncryptor.Create(key), cancellationToken);
+
+    internal static async Task<OpenPgpEncryptingStream> OpenAsync(Stream output, IReadOnlyCollection<RecipientKey> recipients,
+        Func<byte[], CfbEncryptor> createCipher, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(recipients);
@@ -89,7 +96,7 @@ public sealed class OpenPgpEncryptingStream : Stream
             }
 
             await output.WriteAsync(new[] { PacketFraming.TagByte(PacketFraming.SymmetricallyEncryptedIntegrityProtectedTag) }, cancellationToken).ConfigureAwait(false);
-            return new OpenPgpEncryptingStream(output, sessionKey, random);
+            return new OpenPgpEncryptingStream(output, createCipher(sessionKey), random);
         }
         finally
         {
@@ -121,8 +128,10 @@ public sealed class OpenPgpEncryptingStream : Stream
             buffer = Fill(buffer);
             while (TakeOutputChunk() is { } chunk)
             {
+                _pendingWrite.GetAwaiter().GetResult();
                 _output.Write(_outer, 0, chunk);
-                ShiftOuter(chunk);
+                _pendingWrite = Task.CompletedTask;
+                KeepRemainder(chunk);
             }
         }
     }
@@ -139,8 +148,7 @@ public sealed class OpenPgpEncryptingStream : Stream
             buffer = buffer[^rest.Length..];
             while (TakeOutputChunk() is { } chunk)
             {
-                await _output.WriteAsync(_outer.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);
-                ShiftOuter(chunk);
+                await StartWritingAsync(chunk, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -152,11 +160,11 @@ public sealed class OpenPgpEncryptingStream : Stream
         AppendFinalPackets();
         while (TakeOutputChunk() is { } chunk)
         {
-            await _output.WriteAsync(_outer.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);
-            ShiftOuter(chunk);
+            await StartWritingAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
 
         var last = FrameLastChunk();
+        await _pendingWrite.ConfigureAwait(false);
         await _output.WriteAsync(_outer.AsMemory(last.Start, last.Length), cancellationToken).ConfigureAwait(false);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         _completed = true;
@@ -180,9 +188,19 @@ public sealed class OpenPgpEncryptingStream : Stream
         if (disposing && !_disposed)
         {
             _disposed = true;
+            // The buffers may not be reused or cleared while the output still reads from one of them.
+            try
+            {
+                _pendingWrite.GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The owner is abandoning the message anyway; the failed write already left it unusable.
+            }
+
             CryptographicOperations.ZeroMemory(_literal);
             CryptographicOperations.ZeroMemory(_inner);
-            _aes.Dispose();
+            _cipher.Dispose();
             _mdc.Dispose();
         }
 
@@ -213,9 +231,12 @@ public sealed class OpenPgpEncryptingStream : Stream
         _literalCount = 0;
 
         AppendInner([PacketFraming.TagByte(PacketFraming.ModificationDetectionCodeTag), Sha1Bytes]);
-        // The MDC value itself is encrypted but not hashed.
+
+        // The MDC covers everything so far, its own two header octets included; the value itself is encrypted but not hashed.
+        _mdc.AppendData(_inner.AsSpan(0, _innerCount));
         _mdc.GetHashAndReset(_inner.AsSpan(_innerCount, Sha1Bytes));
         _innerCount += Sha1Bytes;
+        _mdcWritten = true;
     }
 
     /// <summary>Encrypts what is left and puts its definite length right before it; returns where that run starts.</summary>
@@ -232,7 +253,6 @@ public sealed class OpenPgpEncryptingStream : Stream
 
     private void AppendInner(ReadOnlySpan<byte> data)
     {
-        _mdc.AppendData(data);
         data.CopyTo(_inner.AsSpan(_innerCount));
         _innerCount += data.Length;
     }
@@ -258,14 +278,34 @@ public sealed class OpenPgpEncryptingStream : Stream
         return 1 + ChunkSize;
     }
 
-    private void ShiftOuter(int written)
+    /// <summary>
+    /// Starts writing a framed chunk and goes on encrypting into the other buffer meanwhile, so output I/O
+    /// overlaps the cipher work; at most one write is in flight.
+    /// </summary>
+    private async ValueTask StartWritingAsync(int chunk, CancellationToken cancellationToken)
     {
-        var remaining = _outerCount + 1 - written;
-        _outer.AsSpan(written, remaining).CopyTo(_outer.AsSpan(1));
-        _outerCount = remaining;
+        await _pendingWrite.ConfigureAwait(false);
+        var full = _outer;
+        (_outer, _spare) = (_spare, _outer);
+        _outerCount = CarryRemainder(full, chunk);
+        _pendingWrite = _output.WriteAsync(full.AsMemory(0, chunk), cancellationToken).AsTask();
     }
 
-    /// <summary>CFB-128 with a zero IV, continued across calls by carrying the last ciphertext block.</summary>
+    private void KeepRemainder(int written) => _outerCount = CarryRemainder(_outer, written);
+
+    /// <summary>Moves what follows a written chunk to the start of the current outer buffer's body.</summary>
+    private int CarryRemainder(byte[] from, int written)
+    {
+        var remaining = _outerCount + 1 - written;
+        from.AsSpan(written, remaining).CopyTo(_outer.AsSpan(1));
+        return remaining;
+    }
+
+    /// <summary>
+    /// Encrypts the front of the inner buffer into the outer one. The MDC hash
+    /// of the same plaintext runs on another core meanwhile: the two are independent, and together they
+    /// are nearly all the CPU time of a large message.
+    /// </summary>
     private void EncryptInto(int plaintextBytes)
     {
         if (plaintextBytes == 0)
@@ -273,29 +313,22 @@ public sealed class OpenPgpEncryptingStream : Stream
             return;
         }
 
-        var whole = plaintextBytes / BlockBytes * BlockBytes;
-        var destination = _outer.AsSpan(1 + _outerCount);
-        if (whole > 0)
+        if (!_mdcWritten)
         {
-            _aes.EncryptCfb(_inner.AsSpan(0, whole), _iv, destination, PaddingMode.None, 128);
-            destination.Slice(whole - BlockBytes, BlockBytes).CopyTo(_iv);
+            Parallel.Invoke(() => _mdc.AppendData(_inner.AsSpan(0, plaintextBytes)), () => Encrypt(plaintextBytes));
         }
-
-        var tail = plaintextBytes - whole;
-        if (tail > 0)
+        else
         {
-            // Only ever at the very end: CFB output for a short last block is the prefix of a padded one.
-            Span<byte> block = stackalloc byte[BlockBytes];
-            Span<byte> cipher = stackalloc byte[BlockBytes];
-            _inner.AsSpan(whole, tail).CopyTo(block);
-            _aes.EncryptCfb(block, _iv, cipher, PaddingMode.None, 128);
-            cipher[..tail].CopyTo(destination[whole..]);
+            Encrypt(plaintextBytes);
         }
 
         _outerCount += plaintextBytes;
         _inner.AsSpan(plaintextBytes, _innerCount - plaintextBytes).CopyTo(_inner);
         _innerCount -= plaintextBytes;
     }
+
+    private void Encrypt(int plaintextBytes) =>
+        _cipher.Encrypt(_inner.AsSpan(0, plaintextBytes), _outer.AsSpan(1 + _outerCount, plaintextBytes));
 
     private void EnsureWritable()
     {
