@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
+
+namespace SecureIntake.Core;
+
+public static class CoreServices
+{
+    /// <summary>Database, migrations and recipient keys; options are validated when the host starts.</summary>
+    public static IServiceCollection AddSecureIntakeCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+        services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<RecipientStore>();
+        services.AddSingleton<RecipientKeyCheck>();
+        return services;
+    }
+}

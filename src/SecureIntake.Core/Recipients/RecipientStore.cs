@@ -1,0 +1,74 @@
+using Npgsql;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Core.Recipients;
+
+/// <summary>The desks' recipient certificates in PostgreSQL. Only keys that pass every check are ever added.</summary>
+public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    public const string DefaultDesk = "default";
+
+    /// <summary>Adds or refreshes (a newer copy may extend expiry or add subkeys) a usable key; false if it was already there.</summary>
+    public async Task<bool> AddAsync(string desk, RecipientKey key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO recipient_keys (desk_id, fingerprint, certificate)
+            SELECT id, @fingerprint, @certificate FROM desks WHERE name = @desk
+            ON CONFLICT (desk_id, fingerprint) DO UPDATE SET certificate = excluded.certificate
+            RETURNING (xmax = 0) AS inserted
+            """);
+        command.Parameters.AddWithValue("fingerprint", key.Fingerprint);
+        command.Parameters.AddWithValue("certificate", key.GetEncoded());
+        command.Parameters.AddWithValue("desk", desk);
+        var inserted = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return inserted is bool added ? added : throw new UnknownDeskException(desk);
+    }
+
+    /// <summary>Removes a fingerprint from one desk, or from every desk when none is named; returns how many went.</summary>
+    public async Task<int> RemoveAsync(string fingerprint, string? desk, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            DELETE FROM recipient_keys r USING desks d
+            WHERE r.desk_id = d.id AND r.fingerprint = @fingerprint AND (@desk::text IS NULL OR d.name = @desk)
+            """);
+        command.Parameters.AddWithValue("fingerprint", fingerprint.ToUpperInvariant());
+        command.Parameters.AddWithValue("desk", (object?)desk ?? DBNull.Value);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every stored recipient, judged now: a key that expired or was revoked since it was added shows as refused.</summary>
+    public async Task<IReadOnlyList<StoredRecipient>> ListAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var command = dataSource.CreateCommand("""
+            SELECT d.name, r.fingerprint, r.added_at, r.certificate
+            FROM recipient_keys r JOIN desks d ON d.id = r.desk_id
+            ORDER BY d.name, r.added_at, r.fingerprint
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var recipients = new List<StoredRecipient>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var certificate = reader.GetFieldValue<byte[]>(3);
+            var verdict = RecipientKeyReader.Read(certificate, now).Single();
+            recipients.Add(new StoredRecipient(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), verdict));
+        }
+
+        return recipients;
+    }
+
+    public async Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT name FROM desks ORDER BY name");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var names = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+}
+
+public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'");

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Server.CommandLine;
+
+/// <summary>`secureintake keys add|list|check|remove`: the desks' recipient keys (public keys only).</summary>
+internal static partial class KeysCommands
+{
+    private static readonly Option<string> Desk = new("--desk")
+    {
+        Description = "The desk the key belongs to",
+        DefaultValueFactory = _ => RecipientStore.DefaultDesk,
+    };
+
+    public static Command Build()
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "An OpenPGP public key file, armored or binary, with one or more keys" };
+        var fingerprint = new Argument<string>("FINGERPRINT") { Description = "The primary key's full fingerprint (40 hex digits)" };
+
+        var check = new Command("check", "Say whether each key in FILE can be encrypted to, and which (sub)key would be used; needs no database") { file };
+        check.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => CheckAsync(parse.GetValue(file)!, cancellationToken)));
+
+        var add = new Command("add", "Check every key in FILE and, only if all of them are usable, add them to a desk's recipients") { file, Desk };
+        add.TreatUnmatchedTokensAsErrors = false;
+        add.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => AddAsync(parse, parse.GetValue(file)!, parse.GetValue(Desk)!, cancellationToken)));
+
+        var list = new Command("list", "List every desk's recipient keys as they stand now (expired or revoked ones show as refused)");
+        list.TreatUnmatchedTokensAsErrors = false;
+        list.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => ListAsync(parse, cancellationToken)));
+
+        var removeDesk = new Option<string?>("--desk") { Description = "Remove it from this desk only (default: from every desk)" };
+        var remove = new Command("remove", "Stop encrypting to a key; what was already encrypted to it stays readable by its owner") { fingerprint, removeDesk };
+        remove.TreatUnmatchedTokensAsErrors = false;
+        remove.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() =>
+            RemoveAsync(parse, parse.GetValue(fingerprint)!, parse.GetValue(removeDesk), cancellationToken)));
+
+        return new Command("keys", "Manage the recipients' OpenPGP public keys that submissions are encrypted to") { add, list, check, remove };
+    }
+
+    private static async Task<int> CheckAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        var verdicts = await RecipientKeyReader.ReadFileAsync(file.FullName, DateTimeOffset.UtcNow, cancellationToken);
+        KeyReport.Write(Console.Out, verdicts, DateTimeOffset.UtcNow);
+        return verdicts.All(v => v.IsUsable) ? 0 : CommandErrors.Refused;
+    }
+
+    private static async Task<int> AddAsync(ParseResult parse, FileInfo file, string desk, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var verdicts = await RecipientKeyReader.ReadFileAsync(file.FullName, now, cancellationToken);
+        KeyReport.Write(Console.Out, verdicts, now);
+        if (!verdicts.All(v => v.IsUsable))
+        {
+            return CommandErrors.Fail(CommandErrors.Refused, "nothing was added: every key in the file must be usable");
+        }
+
+        var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
+        using (host)
+        {
+            var store = host.Services.GetRequiredService<RecipientStore>();
+            foreach (var key in verdicts.Select(v => v.Key!))
+            {
+                var added = await store.AddAsync(desk, key, cancellationToken);
+                Console.WriteLine($"{(added ? "added" : "updated")} {key.Fingerprint} for desk '{desk}'");
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> ListAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
+        using (host)
+        {
+            var recipients = await host.Services.GetRequiredService<RecipientStore>().ListAsync(cancellationToken);
+            if (recipients.Count == 0)
+            {
+                Console.WriteLine("no recipient keys yet; add one with `secureintake keys add FILE`");
+                return 0;
+            }
+
+            foreach (var group in recipients.GroupBy(r => r.Desk))
+            {
+                Console.WriteLine($"desk '{group.Key}':");
+                KeyReport.Write(Console.Out, group.Select(r => r.Verdict).ToList(), DateTimeOffset.UtcNow, indent: "  ");
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RemoveAsync(ParseResult parse, string fingerprint, string? desk, CancellationToken cancellationToken)
+    {
+        if (!FingerprintPattern().IsMatch(fingerprint))
+        {
+            return CommandErrors.Fail(CommandErrors.BadSettings, $"'{fingerprint}' is not a full fingerprint (40 hexadecimal digits, as `keys list` shows)");
+        }
+
+        var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
+        using (host)
+        {
+            var removed = await host.Services.GetRequiredService<RecipientStore>().RemoveAsync(fingerprint, desk, cancellationToken);
+            if (removed == 0)
+            {
+                return CommandErrors.Fail(CommandErrors.Refused, $"no recipient key {fingerprint.ToUpperInvariant()}{(desk is null ? "" : $" on desk '{desk}'")}");
+            }
+
+            Console.WriteLine($"removed {fingerprint.ToUpperInvariant()} ({removed} desk{(removed == 1 ? "" : "s")})");
+            foreach (var problem in await host.Services.GetRequiredService<RecipientKeyCheck>().FindBlockingProblemsAsync(cancellationToken))
+            {
+                Console.Error.WriteLine($"warning: {problem}; intake cannot start until then");
+            }
+        }
+
+        return 0;
+    }
+
+    [GeneratedRegex("^[0-9A-Fa-f]{40}$")]
+    private static partial Regex FingerprintPattern();
+}

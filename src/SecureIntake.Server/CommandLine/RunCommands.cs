@@ -1,0 +1,55 @@
+using System.CommandLine;
+using SecureIntake.Server.Hosting;
+using SecureIntake.Web;
+
+namespace SecureIntake.Server.CommandLine;
+
+/// <summary>The long-running roles: web (Kestrel), worker (Hangfire server), or both in one process.</summary>
+internal static class RunCommands
+{
+    public static Command Role(string name, string description, ServiceRoles roles)
+    {
+        var command = new Command(name, description);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, roles, cancellationToken));
+        return command;
+    }
+
+    public static Task<int> RunAsync(ParseResult parse, ServiceRoles roles, CancellationToken cancellationToken) => CommandErrors.RunAsync(async () =>
+    {
+        IHost host;
+        if (roles.HasFlag(ServiceRoles.Web))
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+            Configure(builder, parse, roles);
+            builder.Services.AddSecureIntakeWeb(builder.Configuration);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+            var app = builder.Build();
+            app.UseSecureIntakeWeb();
+            app.MapSecureIntakeBasics();
+            host = app;
+        }
+        else
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+            Configure(builder, parse, roles);
+            host = builder.Build();
+        }
+
+        using (host)
+        {
+            await StartupChecks.PrepareDatabaseAsync(host.Services, cancellationToken);
+            await StartupChecks.EnsureIntakeCanEncryptAsync(host.Services, cancellationToken);
+            await host.StartAsync(cancellationToken);
+            await host.WaitForShutdownAsync(cancellationToken);
+        }
+
+        return 0;
+    });
+
+    private static void Configure(IHostApplicationBuilder builder, ParseResult parse, ServiceRoles roles)
+    {
+        Settings.Apply(builder.Configuration, parse);
+        builder.Services.AddSecureIntake(builder.Configuration, roles);
+    }
+}

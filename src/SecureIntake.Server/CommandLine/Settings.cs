@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+
+namespace SecureIntake.Server.CommandLine;
+
+/// <summary>Adds our configuration sources on top of the host's defaults (appsettings.json and environment).</summary>
+internal static class Settings
+{
+    public const string EnvironmentPrefix = "SECUREINTAKE_";
+
+    public static void Apply(IConfigurationManager configuration, ParseResult parse)
+    {
+        if (parse.GetValue(Commands.ConfigFile) is { } file)
+        {
+            if (!file.Exists)
+            {
+                throw new SettingsException($"the settings file '{file.FullName}' given with --config does not exist");
+            }
+
+            configuration.AddJsonFile(file.FullName, optional: false, reloadOnChange: false);
+        }
+
+        configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        configuration.AddCommandLine(SettingArguments(parse).ToArray());
+    }
+
+    /// <summary>Arguments the commands do not know must be settings, written --Section:Key=value.</summary>
+    private static IEnumerable<string> SettingArguments(ParseResult parse)
+    {
+        foreach (var token in parse.UnmatchedTokens)
+        {
+            if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains('=', StringComparison.Ordinal))
+            {
+                throw new SettingsException($"unknown argument '{token}' (settings are written --Section:Key=value; see --help)");
+            }
+
+            yield return token;
+        }
+    }
+}
+
+internal sealed class SettingsException(string message) : Exception(message);

@@ -1,0 +1,46 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Options;
+using SecureIntake.Core;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
+
+namespace SecureIntake.Server.Hosting;
+
+internal static class ServiceRegistration
+{
+    public const string HangfireSchema = "hangfire";
+
+    /// <summary>What every process needs: the core, and Hangfire's storage (the web role only enqueues).</summary>
+    public static IServiceCollection AddSecureIntake(this IServiceCollection services, IConfiguration configuration, ServiceRoles roles)
+    {
+        services.AddSecureIntakeCore(configuration);
+        services.AddHangfire((provider, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                bootstrap => bootstrap.UseNpgsqlConnection(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
+                new PostgreSqlStorageOptions { SchemaName = HangfireSchema, PrepareSchemaIfNecessary = true }));
+
+        if (roles.HasFlag(ServiceRoles.Worker))
+        {
+            services.AddHangfireServer(server => server.WorkerCount = Math.Max(2, Environment.ProcessorCount * 2));
+            services.AddHostedService<RecurringJobs>();
+        }
+
+        return services;
+    }
+
+    /// <summary>Registers the recurring jobs when the worker starts; re-registering an existing one only updates it.</summary>
+    private sealed class RecurringJobs(IRecurringJobManager recurringJobs) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            recurringJobs.AddOrUpdate<RecipientKeyCheck>("recipient-key-check", check => check.RunAsync(CancellationToken.None), Cron.Daily(6));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

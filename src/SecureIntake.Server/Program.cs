@@ -1,0 +1,3 @@
+using SecureIntake.Server.CommandLine;
+
+return await Commands.Build().Parse(args).InvokeAsync();

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SecureIntake.Web.Security;
+
+namespace SecureIntake.Web;
+
+public static class WebServices
+{
+    public static IServiceCollection AddSecureIntakeWeb(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebOptions>().Bind(configuration.GetSection(WebOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebOptions>, WebOptionsValidator>();
+        return services;
+    }
+
+    /// <summary>The pipeline in front of every audience's endpoints: hardening headers and host check first.</summary>
+    public static WebApplication UseSecureIntakeWeb(this WebApplication app)
+    {
+        app.UseMiddleware<ResponseHardening>();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Endpoints every audience shares: robots.txt and a content-free health check.</summary>
+    public static IEndpointRouteBuilder MapSecureIntakeBasics(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/robots.txt", () => TypedResults.Text("User-agent: *\nDisallow: /\n", "text/plain"));
+        endpoints.MapGet("/healthz", () => TypedResults.Text("ok\n", "text/plain"));
+        return endpoints;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests;
+
+/// <summary>Runs the real `secureintake` program (built next to these tests) as an admin would.</summary>
+internal static class SecureIntakeCli
+{
+    private static string Program => Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
+
+    public static Task<ToolResult> RunAsync(string? connectionString, params string[] arguments) =>
+        ExternalTool.RunAsync("dotnet", [Program, .. arguments], environment: Environment(connectionString), timeout: TimeSpan.FromMinutes(2));
+
+    /// <summary>Starts a long-running role on a free loopback port; dispose stops it as systemd would (SIGTERM).</summary>
+    public static RunningService Start(string connectionString, string role)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Program, role, $"--Urls=http://127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in Environment(connectionString))
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        return new RunningService(process, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    private static Dictionary<string, string> Environment(string? connectionString) => new()
+    {
+        ["SECUREINTAKE_Database__ConnectionString"] = connectionString ?? "",
+        ["DOTNET_NOLOGO"] = "1",
+    };
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal sealed class RunningService(Process process, Uri address) : IAsyncDisposable
+{
+    private readonly Task<string> _output = process.StandardOutput.ReadToEndAsync();
+    private readonly Task<string> _error = process.StandardError.ReadToEndAsync();
+
+    public Uri Address { get; } = address;
+
+    public Process Process { get; } = process;
+
+    /// <summary>Waits until the health check answers, or fails with what the process printed.</summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        using var client = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"secureintake exited with {Process.ExitCode}: {await _error}{await _output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri(Address, "/healthz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("secureintake did not become ready within 60 s");
+    }
+
+    /// <summary>Sends SIGTERM and returns the exit code and everything printed.</summary>
+    public async Task<(int ExitCode, string Output)> StopAsync()
+    {
+        if (!Process.HasExited)
+        {
+            await ExternalTool.RunAsync("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Process.WaitForExitAsync(timeout.Token);
+        return (Process.ExitCode, await _output + await _error);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+        }
+
+        Process.Dispose();
+    }
+}
