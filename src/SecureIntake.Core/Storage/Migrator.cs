@@ -17,50 +17,54 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var create = new NpgsqlCommand(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-            connection))
+        // A session lock, taken before anything else: even CREATE TABLE IF NOT EXISTS races against itself.
+        await ExecuteAsync(connection, null, "SELECT pg_advisory_lock(@key)", cancellationToken, ("key", MigrationLockKey)).ConfigureAwait(false);
+        try
         {
-            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var applied = new List<string>();
-        foreach (var migration in Migrations())
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+            await ExecuteAsync(connection, null,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+                cancellationToken).ConfigureAwait(false);
+            var done = new HashSet<int>();
+            await using (var select = new NpgsqlCommand("SELECT version FROM schema_migrations", connection))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                lockCommand.Parameters.AddWithValue("key", MigrationLockKey);
-                await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var check = new NpgsqlCommand("SELECT count(*) FROM schema_migrations WHERE version = @version", connection, transaction))
-            {
-                check.Parameters.AddWithValue("version", migration.Version);
-                if ((long)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    continue;
+                    done.Add(reader.GetInt32(0));
                 }
             }
 
-            await using (var script = new NpgsqlCommand(migration.Sql, connection, transaction))
+            var applied = new List<string>();
+            foreach (var migration in Migrations().Where(m => !done.Contains(m.Version)))
             {
-                await script.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", cancellationToken,
+                    ("version", migration.Version), ("name", migration.Name)).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                LogApplied(logger, migration.Version, migration.Name);
+                applied.Add(migration.Name);
             }
 
-            await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", connection, transaction))
-            {
-                record.Parameters.AddWithValue("version", migration.Version);
-                record.Parameters.AddWithValue("name", migration.Name);
-                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            return applied;
+        }
+        finally
+        {
+            // Pooled connections outlive this call, and a session lock would go with them.
+            await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", MigrationLockKey)).ConfigureAwait(false);
+        }
+    }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            LogApplied(logger, migration.Version, migration.Name);
-            applied.Add(migration.Name);
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken,
+        params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
         }
 
-        return applied;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     internal static IReadOnlyList<(int Version, string Name, string Sql)> Migrations()
