@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia). Installs what is missing from
+# Debian's packages first (as root, or through sudo), since tests never skip a missing part.
+# Extra arguments go to `dotnet test`, e.g. --filter "FullyQualifiedName~Crypto".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v gpg >/dev/null || need+=(gnupg)
+command -v gpgconf >/dev/null || need+=(gpgconf)
+command -v sq >/dev/null || need+=(sq)
+ldconfig -p 2>/dev/null | grep -q 'libgcrypt.so.20 ' || need+=(libgcrypt20)
+if ((${#need[@]})); then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "==> installing ${need[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test SecureIntake.sln "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain summary line over all test assemblies.
+awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' FS='[ ,]+' "$log"
+exit "$status"
