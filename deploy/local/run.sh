@@ -3,6 +3,7 @@
 #   - a private PostgreSQL cluster under .local/postgres (Unix socket only, stopped again on exit);
 #   - a clearly labelled DEMO recipient key, made with gpg under .local/demo-editor, if no recipient
 #     key is configured yet (its secret key sits on this machine: never use it for real tips);
+#   - encrypted items under .local/blobs;
 #   - `secureintake all` (web and worker roles) on http://127.0.0.1:5080.
 # Any argument is passed on to `secureintake all`, e.g. --Urls=http://127.0.0.1:8080.
 set -euo pipefail
@@ -65,6 +66,8 @@ if [ "$(psql -h "$pgrun" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database
   psql -h "$pgrun" -U postgres -d postgres -qc "CREATE DATABASE secureintake" >/dev/null
 fi
 export SECUREINTAKE_Database__ConnectionString="Host=$pgrun;Username=postgres;Database=secureintake"
+mkdir -p "$state/blobs" && chmod 700 "$state/blobs"
+export SECUREINTAKE_Storage__BlobDirectory="$state/blobs"
 
 say "building SecureIntake"
 dotnet build "$repo/src/SecureIntake.Server" -c Release -o "$state/bin" --nologo -v q -clp:ErrorsOnly

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
 
@@ -19,6 +21,11 @@ public static class CoreServices
         services.AddSingleton<Migrator>();
         services.AddSingleton<RecipientStore>();
         services.AddSingleton<RecipientKeyCheck>();
+        services.AddOptions<BlobStoreOptions>().Bind(configuration.GetSection(BlobStoreOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BlobStoreOptions>, BlobStoreOptionsValidator>();
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<IntakeService>();
+        services.AddTransient<BatchArrivedJob>();
         return services;
     }
 }

@@ -37,9 +37,13 @@ internal static class SecureIntakeCli
         return new RunningService(process, new Uri($"http://127.0.0.1:{port}"));
     }
 
+    // Blobs of every test share one directory that lives as long as the test run; tests here do not count them.
+    private static readonly Lazy<string> BlobDirectory = new(() => Directory.CreateTempSubdirectory("si-server-blobs-").FullName);
+
     private static Dictionary<string, string> Environment(string? connectionString) => new()
     {
         ["SECUREINTAKE_Database__ConnectionString"] = connectionString ?? "",
+        ["SECUREINTAKE_Storage__BlobDirectory"] = BlobDirectory.Value,
         ["DOTNET_NOLOGO"] = "1",
     };
 

@@ -57,6 +57,29 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         return recipients;
     }
 
+    /// <summary>A desk's id and the keys that can be encrypted to right now.</summary>
+    public async Task<(Guid DeskId, IReadOnlyList<RecipientKey> Keys)> UsableKeysAsync(string desk, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var command = dataSource.CreateCommand("""
+            SELECT d.id, r.certificate FROM desks d LEFT JOIN recipient_keys r ON r.desk_id = d.id WHERE d.name = @desk
+            """);
+        command.Parameters.AddWithValue("desk", desk);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        Guid? deskId = null;
+        var keys = new List<RecipientKey>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            deskId = reader.GetGuid(0);
+            if (!reader.IsDBNull(1) && RecipientKeyReader.Read(reader.GetFieldValue<byte[]>(1), now).Single().Key is { } key)
+            {
+                keys.Add(key);
+            }
+        }
+
+        return deskId is { } id ? (id, keys) : throw new UnknownDeskException(desk);
+    }
+
     public async Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT name FROM desks ORDER BY name");

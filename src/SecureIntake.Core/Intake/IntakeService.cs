@@ -1,0 +1,49 @@
+using Npgsql;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Recipients;
+
+namespace SecureIntake.Core.Intake;
+
+/// <summary>The one way in for every channel: start a draft for a desk (or a follow-up), add items, commit.</summary>
+public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    private readonly SubmissionWriter _writer = new(dataSource, clock);
+
+    /// <summary>A new submission on <paramref name="desk"/>; refused before any byte is read when it could not be kept.</summary>
+    public async Task<SubmissionDraft> StartAsync(string desk, string channel, CancellationToken cancellationToken)
+    {
+        var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
+        return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys);
+    }
+
+    /// <summary>A witness's follow-up on their own submission, encrypted to its desk's current recipients.</summary>
+    public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT d.name, s.channel FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
+        command.Parameters.AddWithValue("id", submissionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("no such submission");
+        }
+
+        var (desk, channel) = (reader.GetString(0), reader.GetString(1));
+        var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
+        return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys);
+    }
+
+    private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys)
+    {
+        if (keys.Count == 0)
+        {
+            throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
+        }
+
+        if (!blobs.HasRoom())
+        {
+            throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space is below Storage:MinimumFreeBytes");
+        }
+
+        return new SubmissionDraft(_writer, blobs, keys, target);
+    }
+}

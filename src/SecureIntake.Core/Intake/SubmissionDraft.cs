@@ -1,0 +1,112 @@
+using System.Text.Json;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Crypto.Encryption;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Core.Intake;
+
+/// <summary>
+/// One batch of items on its way in (a form post, an email, a follow-up). Each item streams straight
+/// into OpenPGP encryption and a blob that is fsynced before the next one starts; <see cref="CommitAsync"/>
+/// adds the encrypted manifest and commits rows and triage job in one transaction. Disposed without a
+/// successful commit, it deletes every blob it wrote: nothing is left half-stored.
+/// </summary>
+public sealed class SubmissionDraft : IAsyncDisposable
+{
+    private const int CopyBufferBytes = 1 << 16;
+
+    private readonly SubmissionWriter _writer;
+    private readonly BlobStore _blobs;
+    private readonly IReadOnlyList<RecipientKey> _recipients;
+    private readonly List<DraftItem> _items = [];
+    private bool _committed;
+
+    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target)
+    {
+        _writer = writer;
+        _blobs = blobs;
+        _recipients = recipients;
+        Target = target;
+    }
+
+    internal SubmissionTarget Target { get; }
+
+    internal Guid BatchId { get; } = Guid.NewGuid();
+
+    internal IReadOnlyList<DraftItem> Items => _items;
+
+    /// <summary>Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob.</summary>
+    public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        await using var blob = _blobs.Create();
+        long plaintextBytes = 0;
+        await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, _recipients, cancellationToken).ConfigureAwait(false))
+        {
+            var buffer = new byte[CopyBufferBytes];
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                plaintextBytes += read;
+            }
+
+            await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var ciphertextBytes = await blob.SealAsync(cancellationToken).ConfigureAwait(false);
+        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, plaintextBytes, ciphertextBytes));
+    }
+
+    /// <summary>Seals the batch: returns the submission id once rows and job are committed, never before.</summary>
+    public async Task<Guid> CommitAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        if (_items.Count == 0)
+        {
+            throw new InvalidOperationException("a submission needs at least one item");
+        }
+
+        using (var manifest = new MemoryStream(Manifest()))
+        {
+            await AddAsync(ItemKind.Manifest, null, "application/json", manifest, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _writer.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+        _committed = true;
+        return Target.SubmissionId;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_committed)
+        {
+            _blobs.Delete(_items.Select(i => i.Id));
+            _items.Clear();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What the editors need to name and open the batch's items; encrypted like the items themselves.</summary>
+    private byte[] Manifest() => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        version = 1,
+        submission = Target.SubmissionId,
+        batch = BatchId,
+        channel = Target.Channel,
+        items = _items.Select(i => new
+        {
+            id = i.Id,
+            kind = i.Kind.ToString().ToLowerInvariant(),
+            fileName = i.FileName,
+            contentType = i.ContentType,
+            bytes = i.PlaintextBytes,
+        }),
+    });
+}
+
+internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes);
+
+/// <summary>Where a draft goes: a new submission on a desk, or a follow-up on an existing one.</summary>
+internal sealed record SubmissionTarget(Guid SubmissionId, Guid DeskId, string Channel, bool IsNew);

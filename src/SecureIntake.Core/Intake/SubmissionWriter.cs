@@ -1,0 +1,79 @@
+using System.Transactions;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Npgsql;
+
+namespace SecureIntake.Core.Intake;
+
+/// <summary>
+/// Commits a draft's rows and its triage job in ONE local PostgreSQL transaction: Hangfire.PostgreSql
+/// joins an ambient TransactionScope on our own connection (a storage object per transaction, only for
+/// enqueueing), so either the witness's submission and its job both exist or neither does.
+/// </summary>
+internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    private static readonly PostgreSqlStorageOptions EnlistedStorage = new()
+    {
+        SchemaName = "hangfire",
+        PrepareSchemaIfNecessary = false, // installed at start-up; the installer would open its own transaction
+        EnableTransactionScopeEnlistment = true,
+    };
+
+    public async Task CommitAsync(SubmissionDraft draft, CancellationToken cancellationToken)
+    {
+        var target = draft.Target;
+        var minute = ToMinute(clock.GetUtcNow());
+        using var scope = new TransactionScope(
+            TransactionScopeOption.Required,
+            new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
+            TransactionScopeAsyncFlowOption.Enabled);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        connection.EnlistTransaction(Transaction.Current);
+
+        if (target.IsNew)
+        {
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at)
+                VALUES (@id, @desk, @channel, @minute, @minute)
+                """, connection);
+            insert.Parameters.AddWithValue("id", target.SubmissionId);
+            insert.Parameters.AddWithValue("desk", target.DeskId);
+            insert.Parameters.AddWithValue("channel", target.Channel);
+            insert.Parameters.AddWithValue("minute", minute);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await using var touch = new NpgsqlCommand("UPDATE submissions SET witness_active_at = @minute WHERE id = @id", connection);
+            touch.Parameters.AddWithValue("id", target.SubmissionId);
+            touch.Parameters.AddWithValue("minute", minute);
+            if (await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                throw new InvalidOperationException("the submission of this follow-up no longer exists");
+            }
+        }
+
+        foreach (var item in draft.Items)
+        {
+            await using var insertItem = new NpgsqlCommand("""
+                INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
+                VALUES (@id, @submission, @batch, 'witness', @kind, @bytes, @minute)
+                """, connection);
+            insertItem.Parameters.AddWithValue("id", item.Id);
+            insertItem.Parameters.AddWithValue("submission", target.SubmissionId);
+            insertItem.Parameters.AddWithValue("batch", draft.BatchId);
+            insertItem.Parameters.AddWithValue("kind", item.Kind.ToString().ToLowerInvariant());
+            insertItem.Parameters.AddWithValue("bytes", item.CiphertextBytes);
+            insertItem.Parameters.AddWithValue("minute", minute);
+            await insertItem.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var storage = new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(connection, EnlistedStorage), EnlistedStorage);
+        new BackgroundJobClient(storage).Enqueue<BatchArrivedJob>(job => job.RunAsync(target.SubmissionId, draft.BatchId, CancellationToken.None));
+        scope.Complete();
+    }
+
+    private static DateTimeOffset ToMinute(DateTimeOffset time) =>
+        new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
+}
