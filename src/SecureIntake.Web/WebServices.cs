@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SecureIntake.Web.Security;
+using SecureIntake.Web.Witness;
 
 namespace SecureIntake.Web;
 
@@ -14,6 +15,9 @@ public static class WebServices
     {
         services.AddOptions<WebOptions>().Bind(configuration.GetSection(WebOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebOptions>, WebOptionsValidator>();
+        services.AddOptions<IntakeLimits>().Bind(configuration.GetSection(IntakeLimits.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IntakeLimits>, IntakeLimitsValidator>();
+        services.AddSingleton<MultipartSubmission>();
         return services;
     }
 

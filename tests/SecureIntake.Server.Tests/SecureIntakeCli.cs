@@ -14,7 +14,7 @@ internal static class SecureIntakeCli
         ExternalTool.RunAsync("dotnet", [Program, .. arguments], environment: Environment(connectionString), timeout: TimeSpan.FromMinutes(2));
 
     /// <summary>Starts a long-running role on a free loopback port; dispose stops it as systemd would (SIGTERM).</summary>
-    public static RunningService Start(string connectionString, string role)
+    public static RunningService Start(string connectionString, string role, params string[] settings)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -23,7 +23,7 @@ internal static class SecureIntakeCli
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { Program, role, $"--Urls=http://127.0.0.1:{port}" })
+        foreach (var argument in new[] { Program, role, $"--Urls=http://127.0.0.1:{port}" }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }

@@ -65,6 +65,9 @@ public sealed class ServerTestKeys : IAsyncLifetime, IDisposable
 
     public string FilePath(string name) => _files.File(name);
 
+    /// <summary>Decrypts a stored item with stock gpg and the usable key's secret half, as an editor would.</summary>
+    public async Task<byte[]> DecryptAsync(string file) => (await _gpg.DecryptAsync(file)).EnsureSuccess("gpg --decrypt").Output;
+
     private async Task<string> ExportAsync(string name, string fingerprint)
     {
         var path = _files.File(name);

@@ -1,4 +1,6 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Crypto.Encryption;
 using SecureIntake.Crypto.Keys;
@@ -14,6 +16,9 @@ namespace SecureIntake.Core.Intake;
 public sealed class SubmissionDraft : IAsyncDisposable
 {
     private const int CopyBufferBytes = 1 << 16;
+
+    // Names stay readable in the decrypted manifest (Cyrillic and Kazakh letters unescaped); it is never put into HTML.
+    private static readonly JsonSerializerOptions ManifestJson = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
     private readonly SubmissionWriter _writer;
     private readonly BlobStore _blobs;
@@ -89,7 +94,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
     }
 
     /// <summary>What the editors need to name and open the batch's items; encrypted like the items themselves.</summary>
-    private byte[] Manifest() => JsonSerializer.SerializeToUtf8Bytes(new
+    private byte[] Manifest() => JsonSerializer.SerializeToUtf8Bytes<object>(new
     {
         version = 1,
         submission = Target.SubmissionId,
@@ -103,7 +108,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
             contentType = i.ContentType,
             bytes = i.PlaintextBytes,
         }),
-    });
+    }, ManifestJson);
 }
 
 internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SecureIntake.Server.Hosting;
 using SecureIntake.Web;
+using SecureIntake.Web.Witness;
 
 namespace SecureIntake.Server.CommandLine;
 
@@ -27,6 +28,7 @@ internal static class RunCommands
             var app = builder.Build();
             app.UseSecureIntakeWeb();
             app.MapSecureIntakeBasics();
+            app.MapWitness();
             host = app;
         }
         else

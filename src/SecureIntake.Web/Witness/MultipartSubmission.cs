@@ -1,0 +1,155 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using SecureIntake.Core.Intake;
+using SecureIntake.Core.Recipients;
+
+namespace SecureIntake.Web.Witness;
+
+/// <summary>
+/// Reads a witness's multipart form post part by part, straight off the connection: each file part flows
+/// into the intake draft (and so into encryption) as it arrives, and nothing is buffered to disk, which
+/// ASP.NET's own form reading would do with large uploads (IFormFile writes plaintext temp files).
+/// Expected fields, in form order: desk (optional), message, website (a honeypot that must stay empty), files.
+/// </summary>
+internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeLimits> options)
+{
+    private const int MaxBoundaryLength = 70; // RFC 2046
+    private const int MaxDeskNameCharacters = 63;
+    private readonly IntakeLimits _limits = options.Value;
+
+    public async Task<Guid> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var boundary = Boundary(request.ContentType);
+        var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
+        var desk = RecipientStore.DefaultDesk;
+        SubmissionDraft? draft = null;
+        var files = 0;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                // (IsFormDisposition() is false for file parts: it means form-data *without* a file name.)
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new SubmissionRejectedException(SubmissionProblem.Malformed);
+                }
+
+                if (disposition.IsFileDisposition())
+                {
+                    var fileName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                    if (string.IsNullOrEmpty(fileName))
+                    {
+                        // A file input left empty still sends a part, with no name and no content.
+                        await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                        continue;
+                    }
+
+                    Require(fileName.Length <= _limits.MaxFileNameCharacters, SubmissionProblem.FileNameTooLong);
+                    Require(++files <= _limits.MaxFiles, SubmissionProblem.TooManyFiles);
+                    draft ??= await StartAsync(desk, cancellationToken);
+                    await draft.AddAsync(ItemKind.File, fileName, section.ContentType, section.Body, cancellationToken);
+                    continue;
+                }
+
+                switch (HeaderUtilities.RemoveQuotes(disposition.Name).Value)
+                {
+                    case "desk":
+                        // The desk decides the recipients, so it must come before any content.
+                        Require(draft is null, SubmissionProblem.Malformed);
+                        desk = await ReadTextAsync(section, MaxDeskNameCharacters, SubmissionProblem.Malformed, cancellationToken);
+                        break;
+                    case "message":
+                        var message = await ReadTextAsync(section, _limits.MaxMessageCharacters, SubmissionProblem.MessageTooLong, cancellationToken);
+                        if (!string.IsNullOrWhiteSpace(message))
+                        {
+                            draft ??= await StartAsync(desk, cancellationToken);
+                            using var text = new MemoryStream(Encoding.UTF8.GetBytes(message));
+                            await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", text, cancellationToken);
+                        }
+
+                        break;
+                    case "website":
+                        // Invisible to people, filled in by form-spamming bots.
+                        var honeypot = await ReadTextAsync(section, 1000, SubmissionProblem.Malformed, cancellationToken);
+                        Require(honeypot.Length == 0, SubmissionProblem.NotAccepting);
+                        break;
+                    default:
+                        await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                        break;
+                }
+            }
+
+            Require(draft is not null, SubmissionProblem.Empty);
+            return await draft!.CommitAsync(cancellationToken);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.TooLarge);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or DecoderFallbackException)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.Malformed);
+        }
+        catch (UnknownDeskException)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.UnknownDesk);
+        }
+        catch (IntakeRefusedException)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.NotAccepting);
+        }
+        finally
+        {
+            if (draft is not null)
+            {
+                await draft.DisposeAsync();
+            }
+        }
+    }
+
+    private Task<SubmissionDraft> StartAsync(string desk, CancellationToken cancellationToken) => intake.StartAsync(desk, "web", cancellationToken);
+
+    private static string Boundary(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.NotMultipart);
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
+        return string.IsNullOrEmpty(boundary) || boundary.Length > MaxBoundaryLength
+            ? throw new SubmissionRejectedException(SubmissionProblem.NotMultipart)
+            : boundary;
+    }
+
+    /// <summary>Reads a text field into memory (never to disk), refusing it past <paramref name="maxCharacters"/>.</summary>
+    private static async Task<string> ReadTextAsync(MultipartSection section, int maxCharacters, SubmissionProblem tooLong, CancellationToken cancellationToken)
+    {
+        var maxBytes = (maxCharacters * 4L) + 4; // UTF-8 takes at most four bytes a character
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await section.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            Require(buffer.Length + read <= maxBytes, tooLong);
+            buffer.Write(chunk, 0, read);
+        }
+
+        var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        Require(text.Length <= maxCharacters, tooLong);
+        return text;
+    }
+
+    private static void Require(bool condition, SubmissionProblem problem)
+    {
+        if (!condition)
+        {
+
+            throw new SubmissionRejectedException(problem);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Witness;
+
+/// <summary>One `secureintake web` with tight limits, its own database and blob directory.</summary>
+public sealed class WitnessService : IAsyncLifetime, IDisposable
+{
+    public const int MaxRequestBytes = 8 << 20;
+    private readonly TemporaryDirectory _blobs = new("si-witness-blobs-");
+    private RunningService? _service;
+
+    public string BlobDirectory => _blobs.Path;
+
+    public string Database { get; private set; } = "";
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public ServerTestKeys Keys { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Keys.InitializeAsync();
+        Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
+        _service = SecureIntakeCli.Start(Database, "web",
+            $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000");
+        await _service.WaitUntilReadyAsync();
+        Client = new HttpClient { BaseAddress = _service.Address };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        Keys.Dispose();
+        _blobs.Dispose();
+    }
+
+    public async Task<long> CountAsync(string table)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessService>
+{
+    [Fact]
+    public async Task A_message_and_files_are_stored_encrypted_and_gpg_decrypts_each_to_the_bytes_sent()
+    {
+        var message = "Стреляли у акимата в 14:10. Куәгер: мен көрдім.";
+        var video = RandomBytes(3 << 20);
+        var document = RandomBytes(70_001);
+        var blobsBefore = Directory.GetFiles(service.BlobDirectory).ToHashSet();
+
+        using var response = await PostAsync(Form(message, ("площадь.mp4", video), ("приказ.pdf", document)));
+
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, page);
+        Assert.Contains("received", page, StringComparison.Ordinal);
+        var newBlobs = Directory.GetFiles(service.BlobDirectory).Where(f => !blobsBefore.Contains(f)).ToList();
+        Assert.Equal(4, newBlobs.Count); // message, two files, manifest
+        var plaintexts = new List<byte[]>();
+        foreach (var blob in newBlobs)
+        {
+            plaintexts.Add(await service.Keys.DecryptAsync(blob));
+        }
+
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(message)));
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(video));
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(document));
+        Assert.Contains(plaintexts, p => Encoding.UTF8.GetString(p).Contains("площадь.mp4", StringComparison.Ordinal));
+        Assert.All(newBlobs, b => Assert.DoesNotContain("площадь", b, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_upload_over_the_size_limit_is_refused_with_413_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var response = await PostAsync(Form("too big", ("big.bin", RandomBytes(WitnessService.MaxRequestBytes + 1000))));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Contains("Nothing of it was stored", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task An_upload_of_unknown_length_is_cut_off_at_the_limit_while_streaming_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            var form = Form("chunked");
+            // No Content-Length: the limit can only be found out by counting as the bytes arrive.
+            var part = new StreamContent(new MemoryStream(RandomBytes(WitnessService.MaxRequestBytes + 100_000)));
+            form.Add(part, "files", "big.bin");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/submit") { Content = form };
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await service.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        });
+    }
+
+    [Fact]
+    public async Task More_files_than_allowed_are_refused_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var response = await PostAsync(Form("four files", ("a", [1]), ("b", [2]), ("c", [3]), ("d", [4])));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("At most 3 files", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task A_message_over_the_length_limit_is_refused_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var response = await PostAsync(Form(new string('ж', 2001), ("a.txt", [1, 2, 3])));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("longer than 2000 characters", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task An_empty_form_is_refused_with_a_clear_message()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var response = await PostAsync(Form("   "));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("nothing to send", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task A_filled_honeypot_is_refused_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            var form = Form("buy pills");
+            form.Add(new StringContent("http://spam.example"), "website");
+            using var response = await PostAsync(form);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        });
+    }
+
+    [Fact]
+    public async Task A_post_that_is_not_multipart_gets_415()
+    {
+        using var response = await service.Client.PostAsync(new Uri("/submit", UriKind.Relative),
+            new FormUrlEncodedContent([new KeyValuePair<string, string>("message", "hello")]));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    private async Task AssertNothingStoredAsync(Func<Task> act)
+    {
+        var blobs = Directory.GetFiles(service.BlobDirectory).Length;
+        var submissions = await service.CountAsync("submissions");
+        var jobs = await service.CountAsync("hangfire.job");
+
+        await act();
+
+        Assert.Equal(blobs, Directory.GetFiles(service.BlobDirectory).Length);
+        Assert.Equal(submissions, await service.CountAsync("submissions"));
+        Assert.Equal(jobs, await service.CountAsync("hangfire.job"));
+    }
+
+    private Task<HttpResponseMessage> PostAsync(MultipartFormDataContent form) =>
+        service.Client.PostAsync(new Uri("/submit", UriKind.Relative), form);
+
+    private static MultipartFormDataContent Form(string message, params (string Name, byte[] Content)[] files)
+    {
+        var form = new MultipartFormDataContent { { new StringContent(message, Encoding.UTF8), "message" } };
+        foreach (var (name, content) in files)
+        {
+            var part = new ByteArrayContent(content);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(part, "files", name);
+        }
+
+        return form;
+    }
+
+    private static byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+}
