@@ -46,6 +46,10 @@ public sealed class TestKeys : IAsyncLifetime
         var primaryEncrypts = await Gpg.GenerateAsync("<rsa-primary@test.invalid>", "rsa3072", "cert,sign,encr", "never");
         await AddUsable("rsa-primary-encrypts", primaryEncrypts, primaryEncrypts);
 
+        // An encryption-capable primary with an encryption subkey made in the same second: the subkey wins, as in GnuPG.
+        var primaryAndSubkey = await Gpg.GenerateAsync("<rsa-primary-and-subkey@test.invalid>", "rsa3072", "cert,sign,encr", "never");
+        await AddUsable("rsa-primary-and-subkey", primaryAndSubkey, await Gpg.AddSubkeyAsync(primaryAndSubkey, "rsa3072", "encr", "never"));
+
         var rotated = await Gpg.GenerateAsync("<rotated@test.invalid>", "ed25519", "cert,sign", "never", twoYearsAgo);
         await Gpg.AddSubkeyAsync(rotated, "cv25519", "encr", "1y", twoYearsAgo);
         await Gpg.AddSubkeyAsync(rotated, "rsa2048", "encr", "never", now.AddDays(-400));

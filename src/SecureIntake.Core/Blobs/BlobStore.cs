@@ -49,12 +49,24 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
     /// <summary>Removes blobs (after a failed commit, or when their submission is deleted); missing ones are fine.</summary>
     public void Delete(IEnumerable<Guid> ids)
     {
+        var failures = new List<Exception>();
         foreach (var id in ids)
         {
-            File.Delete(PathOf(id));
+            try
+            {
+                File.Delete(PathOf(id));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failures.Add(e);
+            }
         }
 
         Durability.FlushDirectory(_directory);
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("some blobs could not be deleted", failures);
+        }
     }
 
     /// <summary>Ids of every blob on disk, for the orphan sweep (which cannot go by file times: they are fixed).</summary>

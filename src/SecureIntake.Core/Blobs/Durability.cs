@@ -8,11 +8,12 @@ namespace SecureIntake.Core.Blobs;
 /// </summary>
 internal static partial class Durability
 {
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+    // O_RDONLY | O_CLOEXEC: the same value on x86-64 and arm64 (O_DIRECTORY is not, and fsync does not need it).
+    private const int ReadOnlyCloseOnExec = 0x80000;
 
     public static void FlushDirectory(string directory)
     {
-        var descriptor = open(directory, ReadOnlyDirectory);
+        var descriptor = open(directory, ReadOnlyCloseOnExec);
         if (descriptor < 0)
         {
             throw new IOException($"cannot open directory '{directory}' to flush it (errno {Marshal.GetLastPInvokeError()})");

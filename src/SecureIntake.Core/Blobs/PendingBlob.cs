@@ -25,11 +25,12 @@ public sealed class PendingBlob : IAsyncDisposable
     public async Task<long> SealAsync(CancellationToken cancellationToken)
     {
         await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Times first, so that the fsync makes them durable too (ctime still records the write: see README).
+        File.SetLastWriteTimeUtc(_path, BlobStore.FixedModificationTime);
+        File.SetLastAccessTimeUtc(_path, BlobStore.FixedModificationTime);
         _stream.Flush(flushToDisk: true);
         var length = _stream.Length;
         await _stream.DisposeAsync().ConfigureAwait(false);
-        File.SetLastWriteTimeUtc(_path, BlobStore.FixedModificationTime);
-        File.SetLastAccessTimeUtc(_path, BlobStore.FixedModificationTime);
         Durability.FlushDirectory(_directory);
         _sealed = true;
         return length;
@@ -37,10 +38,17 @@ public sealed class PendingBlob : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        if (!_sealed)
+        try
         {
-            File.Delete(_path);
+            // Closing flushes the buffered tail, which fails exactly when the disk is full.
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!_sealed)
+            {
+                File.Delete(_path);
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
     private readonly IReadOnlyList<RecipientKey> _recipients;
     private readonly List<DraftItem> _items = [];
     private bool _committed;
+    private bool _outcomeUnknown;
 
     internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target)
     {
@@ -77,14 +78,33 @@ public sealed class SubmissionDraft : IAsyncDisposable
             await AddAsync(ItemKind.Manifest, null, "application/json", manifest, cancellationToken).ConfigureAwait(false);
         }
 
-        await _writer.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _writer.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The commit may have reached PostgreSQL even though its answer did not reach us.
+            switch (await _writer.IsCommittedAsync(BatchId).ConfigureAwait(false))
+            {
+                case true:
+                    _committed = true;
+                    return Target.SubmissionId;
+                case null:
+                    _outcomeUnknown = true; // keep the blobs: the orphan sweep deletes them once no row names them
+                    break;
+            }
+
+            throw;
+        }
+
         _committed = true;
         return Target.SubmissionId;
     }
 
     public ValueTask DisposeAsync()
     {
-        if (!_committed)
+        if (!_committed && !_outcomeUnknown)
         {
             _blobs.Delete(_items.Select(i => i.Id));
             _items.Clear();

@@ -74,6 +74,21 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         scope.Complete();
     }
 
+    /// <summary>Whether a batch's rows are in the database: true, false, or null when the database cannot say.</summary>
+    public async Task<bool?> IsCommittedAsync(Guid batchId)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM submission_items WHERE batch_id = @batch)");
+            command.Parameters.AddWithValue("batch", batchId);
+            return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private static DateTimeOffset ToMinute(DateTimeOffset time) =>
         new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
 }

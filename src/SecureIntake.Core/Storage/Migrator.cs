@@ -50,8 +50,15 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
         finally
         {
-            // Pooled connections outlive this call, and a session lock would go with them.
-            await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", MigrationLockKey)).ConfigureAwait(false);
+            // Pooled connections outlive this call, and a session lock would go with them. On a broken
+            // connection the lock went with the session, and the original error is the one to report.
+            try
+            {
+                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", MigrationLockKey)).ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+            }
         }
     }
 

@@ -29,7 +29,12 @@ internal sealed class PlatformCfbEncryptor : CfbEncryptor
     private readonly Aes _aes = Aes.Create();
     private readonly byte[] _iv = new byte[BlockBytes];
 
-    public PlatformCfbEncryptor(ReadOnlySpan<byte> key) => _aes.Key = key.ToArray();
+    public PlatformCfbEncryptor(ReadOnlySpan<byte> key)
+    {
+        var copy = key.ToArray();
+        _aes.Key = copy; // Aes keeps its own copy
+        CryptographicOperations.ZeroMemory(copy);
+    }
 
     public override void Encrypt(ReadOnlySpan<byte> plaintext, Span<byte> ciphertext)
     {

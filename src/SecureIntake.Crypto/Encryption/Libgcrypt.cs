@@ -43,7 +43,7 @@ internal static partial class Libgcrypt
             _ = gcry_control(ControlInitializationFinished, 0);
             return true;
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or MarshalDirectiveException)
         {
             return false;
         }

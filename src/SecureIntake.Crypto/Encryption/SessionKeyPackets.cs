@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 using Org.BouncyCastle.Crypto.Encodings;
@@ -22,12 +23,20 @@ internal static class SessionKeyPackets
     {
         var key = recipient.EncryptionKey;
         var sessionInfo = SessionInfo(sessionKey);
-        var encrypted = key.Algorithm switch
+        byte[] encrypted;
+        try
         {
-            PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt => Rsa(key, sessionInfo, random),
-            PublicKeyAlgorithmTag.ECDH => Ecdh(key, sessionInfo, random),
-            _ => throw new InvalidOperationException($"cannot encrypt a session key to {KeyDescriptions.Algorithm(key)}"),
-        };
+            encrypted = key.Algorithm switch
+            {
+                PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt => Rsa(key, sessionInfo, random),
+                PublicKeyAlgorithmTag.ECDH => Ecdh(key, sessionInfo, random),
+                _ => throw new InvalidOperationException($"cannot encrypt a session key to {KeyDescriptions.Algorithm(key)}"),
+            };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sessionInfo);
+        }
 
         var body = new byte[10 + encrypted.Length];
         body[0] = 3;
@@ -91,10 +100,20 @@ internal static class SessionKeyPackets
         }
 
         var keyEncryptionKey = Rfc6637Utilities.CreateKey(key.PublicKeyPacket, sharedSecret);
-        var wrap = new Rfc3394WrapEngine(new AesEngine());
-        wrap.Init(true, new KeyParameter(keyEncryptionKey));
         var padded = Pkcs5Pad(sessionInfo);
-        var wrapped = wrap.Wrap(padded, 0, padded.Length);
+        byte[] wrapped;
+        try
+        {
+            var wrap = new Rfc3394WrapEngine(new AesEngine());
+            wrap.Init(true, new KeyParameter(keyEncryptionKey));
+            wrapped = wrap.Wrap(padded, 0, padded.Length);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sharedSecret);
+            CryptographicOperations.ZeroMemory(keyEncryptionKey);
+            CryptographicOperations.ZeroMemory(padded);
+        }
 
         var point = PacketFraming.Mpi(ephemeralPoint);
         return [.. point, (byte)wrapped.Length, .. wrapped];

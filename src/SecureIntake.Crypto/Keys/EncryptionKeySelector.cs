@@ -45,11 +45,6 @@ internal static class EncryptionKeySelector
         var candidates = new List<(PgpPublicKey Key, DateTimeOffset? Expires)>();
         var problems = new List<string>();
 
-        if (IsFlaggedForEncryption(primary, primarySignature))
-        {
-            Consider(primary, primaryExpires, "primary key");
-        }
-
         foreach (var subkey in certificate.GetPublicKeys().Where(k => !k.IsMasterKey))
         {
             var subkeyName = $"subkey {KeyDescriptions.Fingerprint(subkey)}";
@@ -67,6 +62,12 @@ internal static class EncryptionKeySelector
             }
 
             Consider(subkey, Earliest(ExpiryOf(subkey, binding), primaryExpires), subkeyName);
+        }
+
+        // Like GnuPG, the primary key serves only when no subkey can (they often share a creation second).
+        if (candidates.Count == 0 && IsFlaggedForEncryption(primary, primarySignature))
+        {
+            Consider(primary, primaryExpires, "primary key");
         }
 
         if (candidates.Count == 0)

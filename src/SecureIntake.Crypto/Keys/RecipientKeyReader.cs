@@ -49,6 +49,12 @@ public static class RecipientKeyReader
     /// <summary>Splits armored input into its blocks (ArmoredInputStream reads one only); binary input is one block.</summary>
     private static List<byte[]> Blocks(ReadOnlySpan<byte> keyData)
     {
+        // Binary OpenPGP starts with a packet tag, whose high bit is always set; text never does.
+        if (!keyData.IsEmpty && (keyData[0] & 0x80) != 0)
+        {
+            return [keyData.ToArray()];
+        }
+
         var text = Encoding.ASCII.GetString(keyData);
         var start = text.IndexOf(ArmorBegin, StringComparison.Ordinal);
         if (start < 0)

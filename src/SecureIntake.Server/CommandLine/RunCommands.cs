@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SecureIntake.Server.Hosting;
 using SecureIntake.Web;
 using SecureIntake.Web.Witness;
@@ -24,7 +25,17 @@ internal static class RunCommands
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
             Configure(builder, parse, roles);
             builder.Services.AddSecureIntakeWeb(builder.Configuration);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                // Tor circuits stall for many seconds: allow a slow average rate with a long grace before cutting an
+                // upload off, but give idle connections and slowly trickled headers little time (slow-loris).
+                kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 64, gracePeriod: TimeSpan.FromSeconds(60));
+                kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+                kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+                kestrel.Limits.MaxConcurrentConnections = 1024;
+                kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            });
             var app = builder.Build();
             app.UseSecureIntakeWeb();
             app.MapSecureIntakeBasics();

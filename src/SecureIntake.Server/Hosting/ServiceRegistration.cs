@@ -21,7 +21,9 @@ internal static class ServiceRegistration
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(
                 bootstrap => bootstrap.UseNpgsqlConnection(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions { SchemaName = HangfireSchema, PrepareSchemaIfNecessary = true }));
+                new PostgreSqlStorageOptions { SchemaName = HangfireSchema, PrepareSchemaIfNecessary = true })
+            // A finished job's rows hold exact times next to a submission id; keep them only briefly.
+            .WithJobExpirationTimeout(TimeSpan.FromMinutes(30)));
 
         if (roles.HasFlag(ServiceRoles.Worker))
         {

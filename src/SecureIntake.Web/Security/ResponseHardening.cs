@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace SecureIntake.Web.Security;
@@ -8,7 +9,7 @@ namespace SecureIntake.Web.Security;
 /// refuses unknown Host headers. (ASP.NET's own host filtering runs before any middleware of ours and
 /// answers without these headers, so it is left unconfigured and this does the check.)
 /// </summary>
-internal sealed class ResponseHardening(RequestDelegate next, IOptions<WebOptions> options)
+internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<WebOptions> options, ILogger<ResponseHardening> logger)
 {
     // Pages need only their own stylesheet and images, and post only to themselves.
     internal const string ContentSecurityPolicy =
@@ -22,9 +23,38 @@ internal sealed class ResponseHardening(RequestDelegate next, IOptions<WebOption
 
     private readonly IList<string> _allowedHosts = options.Value.AllowedHosts;
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
-        var headers = context.Response.Headers;
+        SetHeaders(context.Response.Headers);
+        if (!IsAllowed(context.Request.Host))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync("400 Bad Request: unknown host\n", context.RequestAborted);
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // The type only: messages can carry data, and nothing about the request is logged.
+            LogUnexpected(logger, e.GetType().FullName ?? "unknown");
+            context.Response.Clear();
+            SetHeaders(context.Response.Headers);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head><body><main>" +
+                "<h1>Something went wrong</h1><p>What you sent may not have been kept. Please try again later.</p></main></body></html>",
+                context.RequestAborted);
+        }
+    }
+
+    private static void SetHeaders(IHeaderDictionary headers)
+    {
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
@@ -34,16 +64,10 @@ internal sealed class ResponseHardening(RequestDelegate next, IOptions<WebOption
         headers["Permissions-Policy"] = PermissionsPolicy;
         headers["X-Robots-Tag"] = "noindex, nofollow";
         headers.CacheControl = "no-store";
-
-        if (!IsAllowed(context.Request.Host))
-        {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            return context.Response.WriteAsync("400 Bad Request: unknown host\n", context.RequestAborted);
-        }
-
-        return next(context);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A request failed with {ExceptionType}")]
+    private static partial void LogUnexpected(ILogger logger, string exceptionType);
 
     private bool IsAllowed(HostString host)
     {

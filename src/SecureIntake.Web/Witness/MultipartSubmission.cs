@@ -27,6 +27,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
         var desk = RecipientStore.DefaultDesk;
         SubmissionDraft? draft = null;
         var files = 0;
+        var messageSeen = false;
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
@@ -63,6 +64,9 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
                         desk = await ReadTextAsync(section, MaxDeskNameCharacters, SubmissionProblem.Malformed, cancellationToken);
                         break;
                     case "message":
+                        // One message per post: each item costs a blob, fsyncs and a public-key operation per recipient.
+                        Require(!messageSeen, SubmissionProblem.Malformed);
+                        messageSeen = true;
                         var message = await ReadTextAsync(section, _limits.MaxMessageCharacters, SubmissionProblem.MessageTooLong, cancellationToken);
                         if (!string.IsNullOrWhiteSpace(message))
                         {

@@ -107,6 +107,27 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_commit_that_fails_after_the_job_was_queued_takes_the_job_back_too()
+    {
+        // A deferred constraint fails only at COMMIT, after the rows and the Hangfire job were written:
+        // the job must vanish with the rows, which proves they share one transaction.
+        await ExecuteAsync("""
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$;
+            CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON submission_items DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION refuse();
+            """);
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
+        {
+            await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
+            await Assert.ThrowsAnyAsync<Exception>(() => draft.CommitAsync(CancellationToken.None));
+        }
+
+        Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM hangfire.job"));
+    }
+
+    [Fact]
     public async Task An_upload_cut_off_half_way_leaves_no_blob_behind()
     {
         using var cancel = new CancellationTokenSource();

@@ -7,7 +7,8 @@ namespace SecureIntake.Crypto.Tests.Keys;
 public sealed class RecipientKeyReaderTests(TestKeys keys)
 {
     public static TheoryData<string> UsableKeys =>
-        ["rsa2048", "rsa4096", "cv25519", "nistp256", "nistp384", "nistp521", "rsa-primary-encrypts", TestKeys.RotatedEncryptionSubkey, "sq-cv25519", "sq-rsa3k"];
+        ["rsa2048", "rsa4096", "cv25519", "nistp256", "nistp384", "nistp521", "rsa-primary-encrypts", "rsa-primary-and-subkey",
+            TestKeys.RotatedEncryptionSubkey, "sq-cv25519", "sq-rsa3k"];
 
     public static TheoryData<string> RefusedKeys =>
         ["expired", "revoked", "sign-only", "rsa-sign-only", "rsa1024", "revoked-subkey", "expired-subkey"];
