@@ -11,7 +11,7 @@ namespace SecureIntake.Web.Witness;
 /// <summary>
 /// Reads a witness's multipart form post part by part, straight off the connection: each file part flows
 /// into the intake draft (and so into encryption) as it arrives, and nothing is buffered to disk, which
-/// ASP.NET's own form reading would do with large uploads (IFormFile writes plaintext temp files).
+/// ASP.NET's buffered form reading would do with large uploads (as plaintext temp files).
 /// Expected fields, in form order: desk (optional), message, website (a honeypot that must stay empty), files.
 /// </summary>
 internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeLimits> options)
