@@ -82,7 +82,7 @@ internal static class EncryptBenchmark
         Console.WriteLine($"  gpg --encrypt:             best {theirs.Max() / MiB,7:F1} MiB/s, median {Median(theirs) / MiB,7:F1} MiB/s");
         Console.WriteLine($"  ratio ours/gpg:            best {ours.Max() / theirs.Max():F2}x, median {Median(ours) / Median(theirs):F2}x (target >= 1.00x)");
         Console.WriteLine($"  CPU seconds (user+system): ours median {Median(oursCpu):F2} s, gpg median {Median(theirsCpu):F2} s " +
-            "(ours hashes and writes on a second core, so its CPU time can exceed its wall time)");
+            "(ours writes on a second core while it encrypts, so its CPU time can exceed its wall time)");
         Console.WriteLine($"  our peak memory (VmHWM):   {peakKiB.Max() / 1024.0:F1} MiB for the whole process (target < 64 MiB), " +
             $"{baselineKiB / 1024.0:F1} MiB of it the same process encrypting a tiny file; GC heap capped at {HeapLimitMiB} MiB");
         return 0;

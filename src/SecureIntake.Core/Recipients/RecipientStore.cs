@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Npgsql;
 using SecureIntake.Crypto.Keys;
 
@@ -7,6 +9,13 @@ namespace SecureIntake.Core.Recipients;
 public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clock)
 {
     public const string DefaultDesk = "default";
+
+    /// <summary>How long a certificate's verified verdict is reused before its signatures are checked again.</summary>
+    public static readonly TimeSpan ReverifyAfter = TimeSpan.FromHours(1);
+
+    // Verifying a certificate costs up to a second (RSA moduli get a primality test per signature), and every
+    // submission needs its desk's keys: verdicts are kept per exact certificate bytes, expiry checked at each use.
+    private readonly ConcurrentDictionary<string, (DateTimeOffset CheckedAt, KeyVerdict Verdict)> _verdicts = new();
 
     /// <summary>Adds or refreshes (a newer copy may extend expiry or add subkeys) a usable key; false if it was already there.</summary>
     public async Task<bool> AddAsync(string desk, RecipientKey key, CancellationToken cancellationToken)
@@ -50,7 +59,7 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var certificate = reader.GetFieldValue<byte[]>(3);
-            var verdict = RecipientKeyReader.Read(certificate, now).Single();
+            var verdict = Judge(certificate, now);
             recipients.Add(new StoredRecipient(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), verdict));
         }
 
@@ -71,13 +80,28 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             deskId = reader.GetGuid(0);
-            if (!reader.IsDBNull(1) && RecipientKeyReader.Read(reader.GetFieldValue<byte[]>(1), now).Single().Key is { } key)
+            if (!reader.IsDBNull(1) && Judge(reader.GetFieldValue<byte[]>(1), now).Key is { } key)
             {
                 keys.Add(key);
             }
         }
 
         return deskId is { } id ? (id, keys) : throw new UnknownDeskException(desk);
+    }
+
+    private KeyVerdict Judge(byte[] certificate, DateTimeOffset now)
+    {
+        var id = Convert.ToHexString(SHA256.HashData(certificate));
+        if (_verdicts.TryGetValue(id, out var cached)
+            && now >= cached.CheckedAt && now - cached.CheckedAt < ReverifyAfter
+            && !(cached.Verdict.Key?.EncryptionKeyExpires <= now))
+        {
+            return cached.Verdict;
+        }
+
+        var verdict = RecipientKeyReader.Read(certificate, now).Single();
+        _verdicts[id] = (now, verdict);
+        return verdict;
     }
 
     public async Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken)

@@ -28,8 +28,8 @@ internal static class SessionKeyPackets
         {
             encrypted = key.Algorithm switch
             {
-                PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt => Rsa(key, sessionInfo, random),
-                PublicKeyAlgorithmTag.ECDH => Ecdh(key, sessionInfo, random),
+                PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt => Rsa(recipient, sessionInfo, random),
+                PublicKeyAlgorithmTag.ECDH => Ecdh(recipient, sessionInfo, random),
                 _ => throw new InvalidOperationException($"cannot encrypt a session key to {KeyDescriptions.Algorithm(key)}"),
             };
         }
@@ -62,15 +62,16 @@ internal static class SessionKeyPackets
         return info;
     }
 
-    private static byte[] Rsa(PgpPublicKey key, byte[] sessionInfo, SecureRandom random)
+    private static byte[] Rsa(RecipientKey recipient, byte[] sessionInfo, SecureRandom random)
     {
         var rsa = new Pkcs1Encoding(new RsaBlindedEngine());
-        rsa.Init(true, new ParametersWithRandom(key.GetKey(), random));
+        rsa.Init(true, new ParametersWithRandom(recipient.EncryptionKeyParameters, random));
         return PacketFraming.Mpi(rsa.ProcessBlock(sessionInfo, 0, sessionInfo.Length));
     }
 
-    private static byte[] Ecdh(PgpPublicKey key, byte[] sessionInfo, SecureRandom random)
+    private static byte[] Ecdh(RecipientKey recipient, byte[] sessionInfo, SecureRandom random)
     {
+        var key = recipient.EncryptionKey;
         var ecdh = (ECDHPublicBcpgKey)key.PublicKeyPacket.Key;
         byte[] ephemeralPoint;
         byte[] sharedSecret;
@@ -90,11 +91,11 @@ internal static class SessionKeyPackets
         }
         else
         {
-            var recipient = (ECPublicKeyParameters)key.GetKey();
+            var recipientPoint = (ECPublicKeyParameters)recipient.EncryptionKeyParameters;
             var generator = new ECKeyPairGenerator();
-            generator.Init(new ECKeyGenerationParameters(recipient.Parameters, random));
+            generator.Init(new ECKeyGenerationParameters(recipientPoint.Parameters, random));
             var pair = generator.GenerateKeyPair();
-            var shared = recipient.Q.Multiply(((ECPrivateKeyParameters)pair.Private).D).Normalize();
+            var shared = recipientPoint.Q.Multiply(((ECPrivateKeyParameters)pair.Private).D).Normalize();
             sharedSecret = shared.AffineXCoord.GetEncoded();
             ephemeralPoint = ((ECPublicKeyParameters)pair.Public).Q.GetEncoded(false);
         }

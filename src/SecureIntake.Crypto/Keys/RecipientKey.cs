@@ -1,4 +1,5 @@
 using Org.BouncyCastle.Bcpg.OpenPgp;
+using Org.BouncyCastle.Crypto;
 
 namespace SecureIntake.Crypto.Keys;
 
@@ -38,6 +39,14 @@ public sealed class RecipientKey
     internal PgpPublicKeyRing Certificate { get; }
 
     internal PgpPublicKey EncryptionKey { get; }
+
+    /// <summary>
+    /// The encryption key's parameters, made once: BouncyCastle runs a Miller-Rabin test on an RSA modulus
+    /// every time it builds them (about 0.1 s for RSA-4096), which per message would dominate small ones.
+    /// </summary>
+    internal AsymmetricKeyParameter EncryptionKeyParameters => _encryptionKeyParameters ??= EncryptionKey.GetKey();
+
+    private AsymmetricKeyParameter? _encryptionKeyParameters;
 
     /// <summary>The certificate as binary OpenPGP, for storage; <see cref="RecipientKeyReader"/> reads it back.</summary>
     public byte[] GetEncoded() => Certificate.GetEncoded();
