@@ -26,6 +26,7 @@ public static class CoreServices
         services.AddSingleton<BlobStore>();
         services.AddSingleton<IntakeService>();
         services.AddTransient<BatchArrivedJob>();
+        services.AddTransient<OrphanBlobSweep>();
         return services;
     }
 }

@@ -80,7 +80,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
         try
         {
-            await _writer.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+            await _writer.CommitAsync(this, _blobs, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {

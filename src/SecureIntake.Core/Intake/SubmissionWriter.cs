@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Npgsql;
+using SecureIntake.Core.Blobs;
 
 namespace SecureIntake.Core.Intake;
 
@@ -20,8 +21,14 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         EnableTransactionScopeEnlistment = true,
     };
 
-    public async Task CommitAsync(SubmissionDraft draft, CancellationToken cancellationToken)
+    public async Task CommitAsync(SubmissionDraft draft, BlobStore blobs, CancellationToken cancellationToken)
     {
+        // Never acknowledge an item whose ciphertext is not on disk at the size written.
+        if (draft.Items.FirstOrDefault(i => blobs.Length(i.Id) != i.CiphertextBytes) is { } missing)
+        {
+            throw new IOException($"encrypted item {missing.Id} is missing or has the wrong size on disk");
+        }
+
         var target = draft.Target;
         var minute = ToMinute(clock.GetUtcNow());
         using var scope = new TransactionScope(

@@ -2,6 +2,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core;
+using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
 
@@ -40,6 +41,7 @@ internal static class ServiceRegistration
         public Task StartAsync(CancellationToken cancellationToken)
         {
             recurringJobs.AddOrUpdate<RecipientKeyCheck>("recipient-key-check", check => check.RunAsync(CancellationToken.None), Cron.Daily(6));
+            recurringJobs.AddOrUpdate<OrphanBlobSweep>("orphan-blob-sweep", sweep => sweep.RunAsync(CancellationToken.None), Cron.Hourly());
             return Task.CompletedTask;
         }
 

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace SecureIntake.Core.Blobs;
+
+/// <summary>
+/// The recurring job that removes blobs no item row names (a crash after the fsync and before the commit,
+/// or a commit whose outcome was unknown). A blob is deleted only when it was already orphaned at a sweep
+/// at least <see cref="Grace"/> earlier and still is: no row means no submission was acknowledged for it.
+/// Safe to run twice and concurrently with intake.
+/// </summary>
+public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource dataSource, TimeProvider clock, ILogger<OrphanBlobSweep> logger)
+{
+    /// <summary>Longer than any upload takes, so a blob still being written is never swept.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromHours(24);
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var onDisk = blobs.List().ToArray();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        var orphans = new HashSet<Guid>(onDisk);
+        await using (var known = new NpgsqlCommand("SELECT id FROM submission_items WHERE id = ANY(@ids)", connection))
+        {
+            known.Parameters.AddWithValue("ids", onDisk);
+            await using var reader = await known.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                orphans.Remove(reader.GetGuid(0));
+            }
+        }
+
+        var due = new List<Guid>();
+        await using (var candidates = new NpgsqlCommand("SELECT blob_id, first_seen FROM orphan_blob_candidates", connection))
+        await using (var reader = await candidates.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (orphans.Contains(reader.GetGuid(0)) && now - reader.GetFieldValue<DateTimeOffset>(1) >= Grace)
+                {
+                    due.Add(reader.GetGuid(0));
+                }
+            }
+        }
+
+        blobs.Delete(due);
+
+        // Forget candidates that were deleted, committed meanwhile or vanished; remember new orphans.
+        await using (var forget = new NpgsqlCommand("DELETE FROM orphan_blob_candidates WHERE NOT (blob_id = ANY(@orphans)) OR blob_id = ANY(@deleted)", connection))
+        {
+            forget.Parameters.AddWithValue("orphans", orphans.ToArray());
+            forget.Parameters.AddWithValue("deleted", due.ToArray());
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var remember = new NpgsqlCommand("""
+            INSERT INTO orphan_blob_candidates (blob_id, first_seen) SELECT unnest(@ids), @now ON CONFLICT (blob_id) DO NOTHING
+            """, connection))
+        {
+            remember.Parameters.AddWithValue("ids", orphans.Except(due).ToArray());
+            remember.Parameters.AddWithValue("now", now);
+            await remember.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (due.Count > 0)
+        {
+            LogSwept(logger, due.Count);
+        }
+
+        return due.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted {Count} orphaned encrypted blobs left by interrupted submissions")]
+    private static partial void LogSwept(ILogger logger, int count);
+}
