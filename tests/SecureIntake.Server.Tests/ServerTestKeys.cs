@@ -28,6 +28,9 @@ public sealed class ServerTestKeys : IAsyncLifetime, IDisposable
 
     public string UsableAndExpired { get; private set; } = "";
 
+    /// <summary>One key twice: as first exported, and after its owner revoked it.</summary>
+    public (string Fingerprint, string Before, string AfterRevocation) LaterRevoked { get; private set; }
+
     public async Task InitializeAsync()
     {
         UsableFingerprint = await _gpg.GenerateAsync("Desk Editor <editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
@@ -50,6 +53,12 @@ public sealed class ServerTestKeys : IAsyncLifetime, IDisposable
         await _gpg.AddSubkeyAsync(revoked, "cv25519", "encr", "never");
         await _gpg.RevokeKeyAsync(revoked);
         Revoked = await ExportAsync("revoked.asc", revoked);
+
+        var laterRevoked = await _gpg.GenerateAsync("<later-revoked@newsroom.invalid>", "ed25519", "cert,sign", "never");
+        await _gpg.AddSubkeyAsync(laterRevoked, "cv25519", "encr", "never");
+        var before = await ExportAsync("later-revoked-before.asc", laterRevoked);
+        await _gpg.RevokeKeyAsync(laterRevoked);
+        LaterRevoked = (laterRevoked, before, await ExportAsync("later-revoked-after.asc", laterRevoked));
 
         UsableAndExpired = _files.File("usable-and-expired.asc");
         await File.WriteAllTextAsync(UsableAndExpired, await File.ReadAllTextAsync(Second) + await File.ReadAllTextAsync(Expired));

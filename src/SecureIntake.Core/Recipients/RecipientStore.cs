@@ -17,20 +17,61 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
     // submission needs its desk's keys: verdicts are kept per exact certificate bytes, expiry checked at each use.
     private readonly ConcurrentDictionary<string, (DateTimeOffset CheckedAt, KeyVerdict Verdict)> _verdicts = new();
 
-    /// <summary>Adds or refreshes (a newer copy may extend expiry or add subkeys) a usable key; false if it was already there.</summary>
-    public async Task<bool> AddAsync(string desk, RecipientKey key, CancellationToken cancellationToken)
+    /// <summary>Adds a usable key to a desk; true if it was new there.</summary>
+    public async Task<bool> AddAsync(string desk, RecipientKey key, CancellationToken cancellationToken) =>
+        (await AddAsync(desk, key.Fingerprint, key.GetEncoded(), cancellationToken).ConfigureAwait(false)).Added;
+
+    /// <summary>
+    /// Adds a certificate to a desk, or merges it into the stored copy: a newer copy may extend expiry, add a
+    /// subkey or carry a revocation, and an older one can never take a revocation away. Returns whether the
+    /// key was new and the verdict on what is stored now (a merged-in revocation makes it refused).
+    /// </summary>
+    public async Task<(bool Added, KeyVerdict Stored)> AddAsync(string desk, string fingerprint, byte[] certificate, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var find = new NpgsqlCommand("""
+            SELECT d.id, r.certificate FROM desks d
+            LEFT JOIN recipient_keys r ON r.desk_id = d.id AND r.fingerprint = @fingerprint
+            WHERE d.name = @desk FOR UPDATE OF d
+            """, connection, transaction);
+        find.Parameters.AddWithValue("fingerprint", fingerprint);
+        find.Parameters.AddWithValue("desk", desk);
+        Guid deskId;
+        byte[]? stored;
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new UnknownDeskException(desk);
+            }
+
+            deskId = reader.GetGuid(0);
+            stored = reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1);
+        }
+
+        var merged = stored is null ? certificate : RecipientKeyReader.Merge(stored, certificate);
+        await using var upsert = new NpgsqlCommand("""
+            INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@desk, @fingerprint, @certificate)
+            ON CONFLICT (desk_id, fingerprint) DO UPDATE SET certificate = excluded.certificate
+            """, connection, transaction);
+        upsert.Parameters.AddWithValue("desk", deskId);
+        upsert.Parameters.AddWithValue("fingerprint", fingerprint);
+        upsert.Parameters.AddWithValue("certificate", merged);
+        await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (stored is null, Judge(merged, clock.GetUtcNow()));
+    }
+
+    /// <summary>Whether a desk already has this key (so a refused copy of it can still update the stored one).</summary>
+    public async Task<bool> IsStoredAsync(string desk, string fingerprint, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO recipient_keys (desk_id, fingerprint, certificate)
-            SELECT id, @fingerprint, @certificate FROM desks WHERE name = @desk
-            ON CONFLICT (desk_id, fingerprint) DO UPDATE SET certificate = excluded.certificate
-            RETURNING (xmax = 0) AS inserted
+            SELECT EXISTS (SELECT 1 FROM recipient_keys r JOIN desks d ON d.id = r.desk_id WHERE d.name = @desk AND r.fingerprint = @fingerprint)
             """);
-        command.Parameters.AddWithValue("fingerprint", key.Fingerprint);
-        command.Parameters.AddWithValue("certificate", key.GetEncoded());
         command.Parameters.AddWithValue("desk", desk);
-        var inserted = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return inserted is bool added ? added : throw new UnknownDeskException(desk);
+        command.Parameters.AddWithValue("fingerprint", fingerprint);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Removes a fingerprint from one desk, or from every desk when none is named; returns how many went.</summary>

@@ -5,6 +5,9 @@ public sealed record KeyVerdict(string Fingerprint, RecipientKey? Key, string? R
 {
     public bool IsUsable => Key is not null;
 
+    /// <summary>The certificate judged, as binary OpenPGP (public material only).</summary>
+    public byte[] Certificate { get; init; } = [];
+
     internal static KeyVerdict Usable(RecipientKey key) => new(key.Fingerprint, key, null);
 
     internal static KeyVerdict Refused(string fingerprint, string reason) => new(fingerprint, null, reason);

@@ -23,7 +23,7 @@ public static class RecipientKeyReader
         {
             foreach (var certificate in Certificates(block))
             {
-                verdicts.Add(EncryptionKeySelector.Evaluate(certificate, now));
+                verdicts.Add(EncryptionKeySelector.Evaluate(certificate, now) with { Certificate = certificate.GetEncoded() });
             }
         }
 
@@ -44,6 +44,22 @@ public static class RecipientKeyReader
         }
 
         return Read(await File.ReadAllBytesAsync(path, cancellationToken), now);
+    }
+
+    /// <summary>
+    /// One certificate with every packet of both copies, so that re-importing an older copy can never drop a
+    /// revocation or a shortened expiry that the stored copy has.
+    /// </summary>
+    public static byte[] Merge(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> incoming)
+    {
+        var first = Certificates(stored.ToArray()).Single();
+        var second = Certificates(incoming.ToArray()).Single();
+        if (!first.GetPublicKey().GetFingerprint().AsSpan().SequenceEqual(second.GetPublicKey().GetFingerprint()))
+        {
+            throw new KeyFileException("cannot merge two different keys");
+        }
+
+        return PgpPublicKeyRing.Join(first, second)?.GetEncoded() ?? throw new KeyFileException("the two copies of the key cannot be merged");
     }
 
     /// <summary>Splits armored input into its blocks (ArmoredInputStream reads one only); binary input is one block.</summary>

@@ -22,7 +22,7 @@ internal static partial class KeysCommands
         var check = new Command("check", "Say whether each key in FILE can be encrypted to, and which (sub)key would be used; needs no database") { file };
         check.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => CheckAsync(parse.GetValue(file)!, cancellationToken)));
 
-        var add = new Command("add", "Check every key in FILE and, only if all of them are usable, add them to a desk's recipients") { file, Desk };
+        var add = new Command("add", "Add the keys in FILE to a desk, or update stored copies (new expiry, subkeys, revocations); nothing is added if a new key is unusable") { file, Desk };
         add.TreatUnmatchedTokensAsErrors = false;
         add.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => AddAsync(parse, parse.GetValue(file)!, parse.GetValue(Desk)!, cancellationToken)));
 
@@ -51,19 +51,31 @@ internal static partial class KeysCommands
         var now = DateTimeOffset.UtcNow;
         var verdicts = await RecipientKeyReader.ReadFileAsync(file.FullName, now, cancellationToken);
         KeyReport.Write(Console.Out, verdicts, now);
-        if (!verdicts.All(v => v.IsUsable))
-        {
-            return CommandErrors.Fail(CommandErrors.Refused, "nothing was added: every key in the file must be usable");
-        }
 
         var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
         using (host)
         {
             var store = host.Services.GetRequiredService<RecipientStore>();
-            foreach (var key in verdicts.Select(v => v.Key!))
+            // A refused copy is still taken when it updates a stored key: that is how a revocation arrives.
+            foreach (var verdict in verdicts.Where(v => !v.IsUsable))
             {
-                var added = await store.AddAsync(desk, key, cancellationToken);
-                Console.WriteLine($"{(added ? "added" : "updated")} {key.Fingerprint} for desk '{desk}'");
+                if (!await store.IsStoredAsync(desk, verdict.Fingerprint, cancellationToken))
+                {
+                    return CommandErrors.Fail(CommandErrors.Refused, "nothing was added: every new key in the file must be usable");
+                }
+            }
+
+            foreach (var verdict in verdicts)
+            {
+                var (added, stored) = await store.AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken);
+                Console.WriteLine(stored.IsUsable
+                    ? $"{(added ? "added" : "updated")} {verdict.Fingerprint} for desk '{desk}'"
+                    : $"updated {verdict.Fingerprint} for desk '{desk}': it is now refused ({stored.RefusalReason}) and will no longer be encrypted to");
+            }
+
+            foreach (var problem in await host.Services.GetRequiredService<RecipientKeyCheck>().FindBlockingProblemsAsync(cancellationToken))
+            {
+                Console.Error.WriteLine($"warning: {problem}; intake cannot start until then");
             }
         }
 

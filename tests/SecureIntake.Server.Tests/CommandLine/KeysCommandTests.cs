@@ -72,6 +72,25 @@ public sealed class KeysCommandTests(ServerTestKeys keys)
     }
 
     [Fact]
+    public async Task A_revoked_copy_of_a_stored_key_revokes_it_and_an_older_copy_cannot_undo_that()
+    {
+        var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        var (fingerprint, before, after) = keys.LaterRevoked;
+
+        var add = await SecureIntakeCli.RunAsync(database, "keys", "add", before);
+        var revoke = await SecureIntakeCli.RunAsync(database, "keys", "add", after);
+        var addOldAgain = await SecureIntakeCli.RunAsync(database, "keys", "add", before);
+        var list = await SecureIntakeCli.RunAsync(database, "keys", "list");
+
+        Assert.Contains($"added {fingerprint}", add.OutputText, StringComparison.Ordinal);
+        Assert.Equal(0, revoke.ExitCode);
+        Assert.Contains($"updated {fingerprint} for desk 'default': it is now refused (the key is revoked)", revoke.OutputText, StringComparison.Ordinal);
+        Assert.Contains("desk 'default' has no usable recipient key", revoke.Error, StringComparison.Ordinal);
+        Assert.Contains("it is now refused (the key is revoked)", addOldAgain.OutputText, StringComparison.Ordinal);
+        Assert.Contains($"REFUSED {fingerprint}: the key is revoked", list.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_file_with_one_unusable_key_adds_nothing()
     {
         var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
