@@ -11,12 +11,25 @@ public sealed class WebOptions
     /// a 400. "*.example.org" allows subdomains; "*" allows any host and is meant only for tests.
     /// </summary>
     public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>The newsroom's name, shown at the top of every witness page.</summary>
+    public string NewsroomName { get; set; } = "SecureIntake";
+
+    /// <summary>Where "/" leads: one of en, ru, kk.</summary>
+    public string DefaultLanguage { get; set; } = "en";
 }
 
 internal sealed class WebOptionsValidator : IValidateOptions<WebOptions>
 {
-    public ValidateOptionsResult Validate(string? name, WebOptions options) =>
-        options.AllowedHosts.Count == 0 || options.AllowedHosts.Any(string.IsNullOrWhiteSpace)
-            ? ValidateOptionsResult.Fail($"{WebOptions.Section}:AllowedHosts must list the host names the service answers to (for example its .onion address)")
+    public ValidateOptionsResult Validate(string? name, WebOptions options)
+    {
+        if (options.AllowedHosts.Count == 0 || options.AllowedHosts.Any(string.IsNullOrWhiteSpace))
+        {
+            return ValidateOptionsResult.Fail($"{WebOptions.Section}:AllowedHosts must list the host names the service answers to (for example its .onion address)");
+        }
+
+        return Witness.Language.Find(options.DefaultLanguage) is null
+            ? ValidateOptionsResult.Fail($"{WebOptions.Section}:DefaultLanguage must be one of {string.Join(", ", Witness.Language.All.Select(l => l.Code))}")
             : ValidateOptionsResult.Success;
+    }
 }

@@ -18,6 +18,8 @@ public static class WebServices
         services.AddOptions<IntakeLimits>().Bind(configuration.GetSection(IntakeLimits.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IntakeLimits>, IntakeLimitsValidator>();
         services.AddSingleton<MultipartSubmission>();
+        services.AddSingleton<WitnessText>();
+        services.AddSingleton<WitnessPages>();
         return services;
     }
 

@@ -1,34 +1,116 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace SecureIntake.Web.Witness;
 
-/// <summary>Server-rendered pages for witnesses: plain HTML, no script, nothing from another origin.</summary>
-internal static class WitnessPages
+/// <summary>
+/// Server-rendered witness pages: plain HTML that works with JavaScript off, one small stylesheet from
+/// this origin, nothing else loaded. Every text comes from <see cref="WitnessText"/>.
+/// </summary>
+internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limits, IOptions<WebOptions> web)
 {
-    public static ContentHttpResult Received() =>
-        Page(StatusCodes.Status200OK, "Received", "<p>Your submission was received, encrypted and stored for the editors.</p>");
+    // Cyrillic and Kazakh letters as themselves, not as &#x...; entities: pages stay small and readable.
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
 
-    public static ContentHttpResult Rejected(SubmissionProblem problem, IntakeLimits limits)
+    public ContentHttpResult Landing(Language language) => Page(language, "", StatusCodes.Status200OK, text[language, "Landing_Heading"], $"""
+        <h1>{E(text[language, "Landing_Heading"])}</h1>
+        <p>{E(text[language, "Landing_Intro"])}</p>
+        <h2>{E(text[language, "Safety_Heading"])}</h2>
+        <ul>
+        <li>{E(text[language, "Safety_Tor"])}</li>
+        <li>{E(text[language, "Safety_Tell"])}</li>
+        <li>{E(text[language, "Safety_Promise"])}</li>
+        </ul>
+        <p><a class="button" href="/{language.Code}/submit">{E(text[language, "Landing_Submit"])}</a></p>
+        """);
+
+    public ContentHttpResult Form(Language language, IReadOnlyList<string> desks)
     {
-        var (status, text) = problem switch
+        var limit = limits.Value;
+        var deskChoice = new StringBuilder();
+        if (desks.Count > 1)
         {
-            SubmissionProblem.TooLarge => (StatusCodes.Status413PayloadTooLarge, $"The submission is larger than {limits.MaxRequestBytes / (1 << 20)} MiB in all."),
-            SubmissionProblem.TooManyFiles => (StatusCodes.Status400BadRequest, $"At most {limits.MaxFiles} files can be sent at once."),
-            SubmissionProblem.MessageTooLong => (StatusCodes.Status400BadRequest, $"The message is longer than {limits.MaxMessageCharacters} characters."),
-            SubmissionProblem.FileNameTooLong => (StatusCodes.Status400BadRequest, $"A file name is longer than {limits.MaxFileNameCharacters} characters; rename the file and try again."),
-            SubmissionProblem.Empty => (StatusCodes.Status400BadRequest, "There was nothing to send: write a message or attach a file."),
-            SubmissionProblem.NotMultipart => (StatusCodes.Status415UnsupportedMediaType, "Please use the submission form."),
-            SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, "Please choose a desk from the list."),
-            SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, "Submissions cannot be accepted right now. Please try again later."),
-            _ => (StatusCodes.Status400BadRequest, "The submission was incomplete or damaged in transit. Please try again."),
-        };
-        return Page(status, "Not sent", $"<p>{HtmlEncoder.Default.Encode(text)}</p><p>Nothing of it was stored.</p>");
+            deskChoice.Append(CultureInfo.InvariantCulture, $"""<label for="desk">{E(text[language, "Form_Desk"])}</label><select id="desk" name="desk">""");
+            foreach (var desk in desks)
+            {
+                deskChoice.Append(CultureInfo.InvariantCulture, $"""<option value="{E(desk)}">{E(desk)}</option>""");
+            }
+
+            deskChoice.Append("</select>");
+        }
+
+        // Field order matters: the desk must arrive before any content, the files last (see MultipartSubmission).
+        return Page(language, "/submit", StatusCodes.Status200OK, text[language, "Form_Heading"], $"""
+            <h1>{E(text[language, "Form_Heading"])}</h1>
+            <p class="limits">{E(text.Plural(language, "Form_Limits", limit.MaxFiles, text.Size(language, limit.MaxRequestBytes), limit.MaxFiles))}</p>
+            <form method="post" action="/{language.Code}/submit" enctype="multipart/form-data">
+            {deskChoice}
+            <label for="message">{E(text[language, "Form_Message"])}</label>
+            <textarea id="message" name="message" rows="10" maxlength="{limit.MaxMessageCharacters}"></textarea>
+            <div class="trap" aria-hidden="true"><label for="website">{E(text[language, "Form_Honeypot"])}</label><input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
+            <label for="files">{E(text[language, "Form_Files"])}</label>
+            <input id="files" name="files" type="file" multiple>
+            <button type="submit">{E(text[language, "Form_Send"])}</button>
+            </form>
+            """);
     }
 
-    private static ContentHttpResult Page(int status, string title, string body) => TypedResults.Text(
-        $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">" +
-        $"<title>{HtmlEncoder.Default.Encode(title)}</title></head><body><main><h1>{HtmlEncoder.Default.Encode(title)}</h1>{body}</main></body></html>",
-        "text/html; charset=utf-8", statusCode: status);
+    public ContentHttpResult Received(Language language) => Page(language, "/submit", StatusCodes.Status200OK, text[language, "Received_Heading"], $"""
+        <h1>{E(text[language, "Received_Heading"])}</h1>
+        <p>{E(text[language, "Received_Text"])}</p>
+        """);
+
+    public ContentHttpResult Rejected(Language language, SubmissionProblem problem)
+    {
+        var limit = limits.Value;
+        var (status, message) = problem switch
+        {
+            SubmissionProblem.TooLarge => (StatusCodes.Status413PayloadTooLarge, text.Format(language, "Error_TooLarge", text.Size(language, limit.MaxRequestBytes))),
+            SubmissionProblem.TooManyFiles => (StatusCodes.Status400BadRequest, text.Plural(language, "Error_TooManyFiles", limit.MaxFiles, limit.MaxFiles)),
+            SubmissionProblem.MessageTooLong => (StatusCodes.Status400BadRequest, text.Plural(language, "Error_MessageTooLong", limit.MaxMessageCharacters, limit.MaxMessageCharacters)),
+            SubmissionProblem.FileNameTooLong => (StatusCodes.Status400BadRequest, text.Format(language, "Error_FileNameTooLong", limit.MaxFileNameCharacters)),
+            SubmissionProblem.Empty => (StatusCodes.Status400BadRequest, text[language, "Error_Empty"]),
+            SubmissionProblem.NotMultipart => (StatusCodes.Status415UnsupportedMediaType, text[language, "Error_NotMultipart"]),
+            SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, text[language, "Error_UnknownDesk"]),
+            SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, text[language, "Error_NotAccepting"]),
+            _ => (StatusCodes.Status400BadRequest, text[language, "Error_Malformed"]),
+        };
+        return Page(language, "/submit", status, text[language, "Rejected_Heading"], $"""
+            <h1>{E(text[language, "Rejected_Heading"])}</h1>
+            <p class="error">{E(message)}</p>
+            <p>{E(text[language, "Rejected_NothingStored"])}</p>
+            <p><a href="/{language.Code}/submit">{E(text[language, "Rejected_Back"])}</a></p>
+            """);
+    }
+
+    private ContentHttpResult Page(Language current, string path, int status, string title, string main)
+    {
+        var languages = string.Join("", Language.All.Where(l => l != current)
+            .Select(l => $"""<a href="/{l.Code}{path}" lang="{l.Code}" hreflang="{l.Code}">{E(text[l, "Language_Name"])}</a>"""));
+        return TypedResults.Text($"""
+            <!doctype html>
+            <html lang="{current.Code}">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="referrer" content="no-referrer">
+            <title>{E(title)} · {E(web.Value.NewsroomName)}</title>
+            <link rel="stylesheet" href="/static/site.css">
+            </head>
+            <body>
+            <header><a href="/{current.Code}">{E(web.Value.NewsroomName)}</a><nav>{languages}</nav></header>
+            <main>
+            {main}
+            </main>
+            </body>
+            </html>
+            """, "text/html; charset=utf-8", statusCode: status);
+    }
+
+    private static string E(string value) => Html.Encode(value);
 }

@@ -106,7 +106,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
             // No Content-Length: the limit can only be found out by counting as the bytes arrive.
             var part = new StreamContent(new MemoryStream(RandomBytes(WitnessService.MaxRequestBytes + 100_000)));
             form.Add(part, "files", "big.bin");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/submit") { Content = form };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = form };
             request.Headers.TransferEncodingChunked = true;
             using var response = await service.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
@@ -161,7 +161,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     [Fact]
     public async Task A_post_that_is_not_multipart_gets_415()
     {
-        using var response = await service.Client.PostAsync(new Uri("/submit", UriKind.Relative),
+        using var response = await service.Client.PostAsync(new Uri("/en/submit", UriKind.Relative),
             new FormUrlEncodedContent([new KeyValuePair<string, string>("message", "hello")]));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
@@ -181,7 +181,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     }
 
     private Task<HttpResponseMessage> PostAsync(MultipartFormDataContent form) =>
-        service.Client.PostAsync(new Uri("/submit", UriKind.Relative), form);
+        service.Client.PostAsync(new Uri("/en/submit", UriKind.Relative), form);
 
     private static MultipartFormDataContent Form(string message, params (string Name, byte[] Content)[] files)
     {
