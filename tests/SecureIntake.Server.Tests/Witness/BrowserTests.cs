@@ -1,0 +1,63 @@
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Witness;
+
+/// <summary>The witness's path in a real browser with JavaScript switched off, as on Tor Browser's "Safest" level.</summary>
+public sealed class BrowserTests(WitnessService service) : IClassFixture<WitnessService>, IDisposable
+{
+    private readonly TemporaryDirectory _files = new("si-browser-");
+
+    [Fact]
+    public void A_witness_without_javascript_sends_a_message_and_a_file_in_russian()
+    {
+        var evidence = _files.File("протокол.pdf");
+        var content = new byte[150_000];
+        Random.Shared.NextBytes(content);
+        File.WriteAllBytes(evidence, content);
+        var blobsBefore = Directory.GetFiles(service.BlobDirectory).ToHashSet();
+
+        using var browser = StartBrowser();
+        browser.Navigate().GoToUrl(new Uri(service.Client.BaseAddress!, "/ru"));
+        browser.FindElement(By.LinkText("Отправить сообщение или файлы")).Click();
+        browser.FindElement(By.Id("message")).SendKeys("Видел колонну техники на проспекте.");
+        browser.FindElement(By.Id("files")).SendKeys(evidence);
+        browser.FindElement(By.CssSelector("button[type=submit]")).Click();
+
+        Assert.Equal("Получено", browser.FindElement(By.TagName("h1")).Text);
+        Screenshot(browser, "received-ru.png");
+        var newBlobs = Directory.GetFiles(service.BlobDirectory).Where(f => !blobsBefore.Contains(f)).ToList();
+        Assert.Equal(3, newBlobs.Count); // message, file, manifest
+        var plaintexts = newBlobs.Select(b => service.Keys.DecryptAsync(b).GetAwaiter().GetResult()).ToList();
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(content));
+    }
+
+    [Fact]
+    public void The_pages_render_their_scriptless_form_in_kazakh()
+    {
+        using var browser = StartBrowser();
+        browser.Navigate().GoToUrl(new Uri(service.Client.BaseAddress!, "/kk/submit"));
+
+        Assert.Equal("Хабарлама немесе файл жіберу", browser.FindElement(By.TagName("h1")).Text);
+        Assert.False(browser.FindElement(By.Id("website")).Displayed);
+        Screenshot(browser, "form-kk.png");
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    private ChromeDriver StartBrowser()
+    {
+        var options = new ChromeOptions { BinaryLocation = HeadlessChromium.Browser };
+        options.AddArguments(HeadlessChromium.Arguments(_files.File($"profile-{Guid.NewGuid():N}")));
+        options.AddUserProfilePreference("profile.managed_default_content_settings.javascript", 2);
+        var driverService = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(HeadlessChromium.Driver), "chromedriver");
+        driverService.SuppressInitialDiagnosticInformation = true;
+        driverService.HideCommandPromptWindow = true;
+        return new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Kept beside the test results for a person to look at; the assertions do not depend on it.</summary>
+    private static void Screenshot(ChromeDriver browser, string name) =>
+        browser.GetScreenshot().SaveAsFile(Path.Combine(AppContext.BaseDirectory, name));
+}
