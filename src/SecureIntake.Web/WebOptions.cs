@@ -15,6 +15,12 @@ public sealed class WebOptions
     /// <summary>The newsroom's name, shown at the top of every witness page.</summary>
     public string NewsroomName { get; set; } = "SecureIntake";
 
+    /// <summary>
+    /// The onion service's address (e.g. "abc…xyz.onion"). When set, clearnet responses carry an Onion-Location
+    /// header so Tor Browser offers the onion site instead.
+    /// </summary>
+    public string? OnionAddress { get; set; }
+
     /// <summary>Where "/" leads: one of en, ru, kk.</summary>
     public string DefaultLanguage { get; set; } = "en";
 }

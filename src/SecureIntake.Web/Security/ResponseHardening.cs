@@ -22,10 +22,16 @@ internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<W
         "interest-cohort=(), browsing-topics=()";
 
     private readonly IList<string> _allowedHosts = options.Value.AllowedHosts;
+    private readonly string? _onionAddress = string.IsNullOrWhiteSpace(options.Value.OnionAddress) ? null : options.Value.OnionAddress.Trim();
 
     public async Task InvokeAsync(HttpContext context)
     {
         SetHeaders(context.Response.Headers);
+        if (_onionAddress is not null && !string.Equals(context.Request.Host.Host, _onionAddress, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.Headers["Onion-Location"] = $"http://{_onionAddress}{context.Request.Path.ToUriComponent()}";
+        }
+
         if (!IsAllowed(context.Request.Host))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;

@@ -12,6 +12,7 @@ public enum SubmissionProblem
     Malformed,
     UnknownDesk,
     NotAccepting,
+    CrossSite,
 }
 
 internal sealed class SubmissionRejectedException(SubmissionProblem problem) : Exception(problem.ToString())

@@ -32,6 +32,11 @@ public static class WitnessEndpoints
         var lang = Language.Find(language)!;
         try
         {
+            if (!SameOriginPost.IsAllowed(context.Request))
+            {
+                throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+            }
+
             RequestSizeLimit.Apply(context, limits.Value.MaxRequestBytes);
             await submission.ReceiveAsync(context.Request, cancellationToken);
             return pages.Received(lang);

@@ -76,6 +76,7 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             SubmissionProblem.FileNameTooLong => (StatusCodes.Status400BadRequest, text.Format(language, "Error_FileNameTooLong", limit.MaxFileNameCharacters)),
             SubmissionProblem.Empty => (StatusCodes.Status400BadRequest, text[language, "Error_Empty"]),
             SubmissionProblem.NotMultipart => (StatusCodes.Status415UnsupportedMediaType, text[language, "Error_NotMultipart"]),
+            SubmissionProblem.CrossSite => (StatusCodes.Status403Forbidden, text[language, "Error_NotMultipart"]),
             SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, text[language, "Error_UnknownDesk"]),
             SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, text[language, "Error_NotAccepting"]),
             _ => (StatusCodes.Status400BadRequest, text[language, "Error_Malformed"]),

@@ -82,6 +82,14 @@ public sealed class PagesTests(WitnessService service) : IClassFixture<WitnessSe
     }
 
     [Fact]
+    public async Task Clearnet_pages_point_tor_browser_to_the_onion_address()
+    {
+        using var response = await service.Client.GetAsync(new Uri("/ru/submit", UriKind.Relative));
+
+        Assert.Equal($"http://{WitnessService.OnionAddress}/ru/submit", response.Headers.GetValues("Onion-Location").Single());
+    }
+
+    [Fact]
     public async Task A_language_we_do_not_have_is_not_found()
     {
         using var response = await service.Client.GetAsync(new Uri("/de/submit", UriKind.Relative));

@@ -10,6 +10,7 @@ namespace SecureIntake.Server.Tests.Witness;
 public sealed class WitnessService : IAsyncLifetime, IDisposable
 {
     public const int MaxRequestBytes = 8 << 20;
+    public const string OnionAddress = "secureintakeexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion";
     private readonly TemporaryDirectory _blobs = new("si-witness-blobs-");
     private RunningService? _service;
 
@@ -27,7 +28,8 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
         _service = SecureIntakeCli.Start(Database, "web",
-            $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000");
+            $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000",
+            $"--Web:OnionAddress={OnionAddress}");
         await _service.WaitUntilReadyAsync();
         Client = new HttpClient { BaseAddress = _service.Address };
     }
@@ -156,6 +158,31 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
             using var response = await PostAsync(form);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         });
+    }
+
+    [Fact]
+    public async Task A_post_another_site_made_the_browser_send_is_refused_and_nothing_is_kept()
+    {
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = Form("forged") };
+            request.Headers.Add("Sec-Fetch-Site", "cross-site");
+            request.Headers.Add("Origin", "https://attacker.example");
+            using var response = await service.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        });
+    }
+
+    [Fact]
+    public async Task A_same_origin_post_with_origin_null_is_accepted_as_browsers_send_it_under_no_referrer()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = Form("from our own form") };
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+        request.Headers.Add("Origin", "null");
+
+        using var response = await service.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

@@ -1,0 +1,60 @@
+using System.Text;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Witness;
+
+/// <summary>What the service writes down about a witness: nothing that identifies them, even at Debug level.</summary>
+public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTestKeys>, IDisposable
+{
+    private const string UserAgent = "Mozilla/5.0 (WitnessPhone-7f3a9c) Gecko/20100101 Firefox/128.0";
+    private const string ForwardedFor = "203.0.113.77";
+    private const string Referrer = "http://referrer-marker-5d1e.example/page";
+    private readonly TemporaryDirectory _blobs = new("si-privacy-blobs-");
+
+    [Fact]
+    public async Task Nothing_about_the_witness_reaches_the_logs_or_the_database()
+    {
+        var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable)).EnsureSuccess("keys add");
+        await using var service = SecureIntakeCli.Start(database, "web", $"--Storage:BlobDirectory={_blobs.Path}", "--Logging:LogLevel:Default=Debug",
+            "--Logging:LogLevel:Microsoft.AspNetCore=Debug");
+        await service.WaitUntilReadyAsync();
+        using var client = new HttpClient { BaseAddress = service.Address };
+
+        foreach (var path in new[] { "/en", "/en/submit" })
+        {
+            using var page = new HttpRequestMessage(HttpMethod.Get, path);
+            AddIdentifyingHeaders(page);
+            (await client.SendAsync(page)).EnsureSuccessStatusCode();
+        }
+
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit")
+        {
+            Content = new MultipartFormDataContent { { new StringContent("testimony", Encoding.UTF8), "message" } },
+        };
+        AddIdentifyingHeaders(post);
+        (await client.SendAsync(post)).EnsureSuccessStatusCode();
+        var (_, logs) = await service.StopAsync();
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(database);
+        var dump = (await ExternalTool.RunAsync(ExternalTool.Require("pg_dump", "postgresql-client"),
+            ["--data-only", "-h", connection.Host!, "-p", connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", connection.Username!, connection.Database!]))
+            .EnsureSuccess("pg_dump").OutputText;
+
+        Assert.Contains("Application is shutting down", logs, StringComparison.Ordinal); // the logs were really read
+        Assert.Contains("COPY public.submission_items", dump, StringComparison.Ordinal); // and so was the database
+        foreach (var marker in new[] { "WitnessPhone-7f3a9c", ForwardedFor, "referrer-marker-5d1e" })
+        {
+            Assert.DoesNotContain(marker, logs, StringComparison.Ordinal);
+            Assert.DoesNotContain(marker, dump, StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose() => _blobs.Dispose();
+
+    private static void AddIdentifyingHeaders(HttpRequestMessage request)
+    {
+        request.Headers.UserAgent.ParseAdd(UserAgent);
+        request.Headers.Add("X-Forwarded-For", ForwardedFor);
+        request.Headers.Referrer = new Uri(Referrer);
+    }
+}
