@@ -18,8 +18,36 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
     private readonly string _directory = options.Value.BlobDirectory;
     private readonly long _minimumFreeBytes = options.Value.MinimumFreeBytes;
 
-    /// <summary>Whether there is room for new submissions (false below Storage:MinimumFreeBytes).</summary>
-    public bool HasRoom() => new DriveInfo(_directory).AvailableFreeSpace >= _minimumFreeBytes;
+    private readonly Lock _reservationLock = new();
+    private long _reserved;
+
+    /// <summary>
+    /// Sets aside room for a submission of up to <paramref name="bytes"/> before any of it is read, counting
+    /// what uploads in progress have already set aside: twenty uploads started on a nearly full disk must not
+    /// each see the same free space. Null when it would leave less than Storage:MinimumFreeBytes.
+    /// </summary>
+    public DiskReservation? TryReserve(long bytes)
+    {
+        lock (_reservationLock)
+        {
+            var free = new DriveInfo(_directory).AvailableFreeSpace - _reserved;
+            if (free - bytes < _minimumFreeBytes)
+            {
+                return null;
+            }
+
+            _reserved += bytes;
+            return new DiskReservation(this, bytes);
+        }
+    }
+
+    internal void Release(long bytes)
+    {
+        lock (_reservationLock)
+        {
+            _reserved -= bytes;
+        }
+    }
 
     public PendingBlob Create()
     {

@@ -9,15 +9,18 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
 {
     private readonly SubmissionWriter _writer = new(dataSource, clock);
 
-    /// <summary>A new submission on <paramref name="desk"/>; refused before any byte is read when it could not be kept.</summary>
-    public async Task<SubmissionDraft> StartAsync(string desk, string channel, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new submission on <paramref name="desk"/> of at most <paramref name="maxBytes"/>; refused before any
+    /// byte is read when it could not be kept.
+    /// </summary>
+    public async Task<SubmissionDraft> StartAsync(string desk, string channel, long maxBytes, CancellationToken cancellationToken)
     {
         var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
-        return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys);
+        return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys, maxBytes);
     }
 
     /// <summary>A witness's follow-up on their own submission, encrypted to its desk's current recipients.</summary>
-    public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, CancellationToken cancellationToken)
+    public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, long maxBytes, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT d.name, s.channel FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
         command.Parameters.AddWithValue("id", submissionId);
@@ -29,21 +32,19 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
 
         var (desk, channel) = (reader.GetString(0), reader.GetString(1));
         var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
-        return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys);
+        return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys, maxBytes);
     }
 
-    private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys)
+    private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys, long maxBytes)
     {
         if (keys.Count == 0)
         {
             throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
         }
 
-        if (!blobs.HasRoom())
-        {
-            throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space is below Storage:MinimumFreeBytes");
-        }
-
-        return new SubmissionDraft(_writer, blobs, keys, target);
+        // Ciphertext is the plaintext plus some framing per 64 KiB and per item; one MiB covers the manifest and more.
+        var reservation = blobs.TryReserve(maxBytes + (maxBytes / 1024) + (1 << 20))
+            ?? throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space would fall below Storage:MinimumFreeBytes");
+        return new SubmissionDraft(_writer, blobs, keys, target, reservation);
     }
 }

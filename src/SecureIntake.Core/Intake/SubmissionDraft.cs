@@ -24,11 +24,13 @@ public sealed class SubmissionDraft : IAsyncDisposable
     private readonly BlobStore _blobs;
     private readonly IReadOnlyList<RecipientKey> _recipients;
     private readonly List<DraftItem> _items = [];
+    private readonly DiskReservation _reservation;
     private bool _committed;
     private bool _outcomeUnknown;
 
-    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target)
+    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target, DiskReservation reservation)
     {
+        _reservation = reservation;
         _writer = writer;
         _blobs = blobs;
         _recipients = recipients;
@@ -104,10 +106,17 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        if (!_committed && !_outcomeUnknown)
+        try
         {
-            _blobs.Delete(_items.Select(i => i.Id));
-            _items.Clear();
+            if (!_committed && !_outcomeUnknown)
+            {
+                _blobs.Delete(_items.Select(i => i.Id));
+                _items.Clear();
+            }
+        }
+        finally
+        {
+            _reservation.Dispose();
         }
 
         return ValueTask.CompletedTask;

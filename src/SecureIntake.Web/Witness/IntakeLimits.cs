@@ -15,6 +15,9 @@ public sealed class IntakeLimits
     public int MaxMessageCharacters { get; set; } = 100_000;
 
     public int MaxFileNameCharacters { get; set; } = 255;
+
+    /// <summary>Posts taken in at once; more get the "try again later" page at once rather than a stalled server.</summary>
+    public int MaxConcurrentSubmissions { get; set; } = 32;
 }
 
 internal sealed class IntakeLimitsValidator : IValidateOptions<IntakeLimits>
@@ -35,6 +38,11 @@ internal sealed class IntakeLimitsValidator : IValidateOptions<IntakeLimits>
         if (limits.MaxMessageCharacters < 1)
         {
             problems.Add($"{IntakeLimits.Section}:MaxMessageCharacters must be at least 1");
+        }
+
+        if (limits.MaxConcurrentSubmissions < 1)
+        {
+            problems.Add($"{IntakeLimits.Section}:MaxConcurrentSubmissions must be at least 1");
         }
 
         if (limits.MaxFileNameCharacters < 1)

@@ -14,13 +14,33 @@ namespace SecureIntake.Web.Witness;
 /// ASP.NET's buffered form reading would do with large uploads (as plaintext temp files).
 /// Expected fields, in form order: desk (optional), message, website (a honeypot that must stay empty), files.
 /// </summary>
-internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeLimits> options)
+internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeLimits> options) : IDisposable
 {
     private const int MaxBoundaryLength = 70; // RFC 2046
     private const int MaxDeskNameCharacters = 63;
     private readonly IntakeLimits _limits = options.Value;
+    private readonly SemaphoreSlim _inProgress = new(options.Value.MaxConcurrentSubmissions);
 
     public async Task<Guid> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!await _inProgress.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.NotAccepting);
+        }
+
+        try
+        {
+            return await ReceiveOneAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _inProgress.Release();
+        }
+    }
+
+    public void Dispose() => _inProgress.Dispose();
+
+    private async Task<Guid> ReceiveOneAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var boundary = Boundary(request.ContentType);
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
@@ -51,7 +71,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
 
                     Require(fileName.Length <= _limits.MaxFileNameCharacters, SubmissionProblem.FileNameTooLong);
                     Require(++files <= _limits.MaxFiles, SubmissionProblem.TooManyFiles);
-                    draft ??= await StartAsync(desk, cancellationToken);
+                    draft ??= await StartAsync(desk, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
                     await draft.AddAsync(ItemKind.File, fileName, section.ContentType, section.Body, cancellationToken);
                     continue;
                 }
@@ -70,7 +90,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
                         var message = await ReadTextAsync(section, _limits.MaxMessageCharacters, SubmissionProblem.MessageTooLong, cancellationToken);
                         if (!string.IsNullOrWhiteSpace(message))
                         {
-                            draft ??= await StartAsync(desk, cancellationToken);
+                            draft ??= await StartAsync(desk, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
                             using var text = new MemoryStream(Encoding.UTF8.GetBytes(message));
                             await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", text, cancellationToken);
                         }
@@ -115,7 +135,9 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
         }
     }
 
-    private Task<SubmissionDraft> StartAsync(string desk, CancellationToken cancellationToken) => intake.StartAsync(desk, "web", cancellationToken);
+    // The whole request is the most the submission can hold; set that much disk aside before reading on.
+    private Task<SubmissionDraft> StartAsync(string desk, long maxBytes, CancellationToken cancellationToken) =>
+        intake.StartAsync(desk, "web", maxBytes, cancellationToken);
 
     private static string Boundary(string? contentType)
     {

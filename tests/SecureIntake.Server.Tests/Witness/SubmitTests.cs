@@ -28,7 +28,7 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
         _service = SecureIntakeCli.Start(Database, "web",
-            $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000",
+            $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000", "--Intake:MaxConcurrentSubmissions=1",
             $"--Web:OnionAddress={OnionAddress}");
         await _service.WaitUntilReadyAsync();
         Client = new HttpClient { BaseAddress = _service.Address };
@@ -186,6 +186,29 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     }
 
     [Fact]
+    public async Task Posts_beyond_the_concurrency_limit_are_told_to_try_again_later_at_once()
+    {
+        // The first post stalls half-way, holding the only place; the second must not wait for it.
+        var release = new TaskCompletionSource();
+        var stalled = new MultipartFormDataContent { { new StringContent("slow", Encoding.UTF8), "message" } };
+        stalled.Add(new StalledContent(release.Task), "files", "slow.bin");
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = stalled };
+        first.Headers.TransferEncodingChunked = true;
+        var firstResponse = service.Client.SendAsync(first);
+        await Task.Delay(500);
+
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var second = await PostAsync(Form("meanwhile"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        });
+
+        release.SetResult();
+        using var firstResult = await firstResponse;
+        Assert.Equal(HttpStatusCode.OK, firstResult.StatusCode);
+    }
+
+    [Fact]
     public async Task A_post_that_is_not_multipart_gets_415()
     {
         using var response = await service.Client.PostAsync(new Uri("/en/submit", UriKind.Relative),
@@ -221,6 +244,24 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
         }
 
         return form;
+    }
+
+    /// <summary>A file part that sends some bytes, then waits until released before sending the rest.</summary>
+    private sealed class StalledContent(Task release) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(new byte[100_000]);
+            await stream.FlushAsync();
+            await release;
+            await stream.WriteAsync(new byte[100_000]);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static byte[] RandomBytes(int length)
