@@ -67,6 +67,11 @@ if [ "$(psql -h "$pgrun" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database
 fi
 export SECUREINTAKE_Database__ConnectionString="Host=$pgrun;Username=postgres;Database=secureintake"
 mkdir -p "$state/blobs" && chmod 700 "$state/blobs"
+# The codename pepper is a secret kept outside the database; made once, and every codename depends on it.
+if [ ! -s "$state/codename-pepper" ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 > "$state/codename-pepper")
+fi
+export SECUREINTAKE_Codenames__Pepper="$(cat "$state/codename-pepper")"
 export SECUREINTAKE_Storage__BlobDirectory="$state/blobs"
 
 say "building SecureIntake"

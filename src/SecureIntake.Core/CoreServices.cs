@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Codenames;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
@@ -27,6 +28,15 @@ public static class CoreServices
         services.AddSingleton<IntakeService>();
         services.AddTransient<BatchArrivedJob>();
         services.AddTransient<OrphanBlobSweep>();
+        return services;
+    }
+
+    /// <summary>Witness codenames; only the web role needs them (and their pepper).</summary>
+    public static IServiceCollection AddSecureIntakeCodenames(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CodenameOptions>().Bind(configuration.GetSection(CodenameOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CodenameOptions>, CodenameOptionsValidator>();
+        services.AddSingleton<Codenames.Codenames>();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SecureIntake.Core;
 using SecureIntake.Web.Security;
 using SecureIntake.Web.Witness;
 
@@ -19,6 +20,9 @@ public static class WebServices
         services.AddSingleton<IValidateOptions<IntakeLimits>, IntakeLimitsValidator>();
         services.AddSingleton<MultipartSubmission>();
         services.AddSingleton<WitnessText>();
+        services.AddSingleton<WitnessSessions>();
+        services.AddSingleton<CodenameCheck>();
+        services.AddSecureIntakeCodenames(configuration);
         services.AddSingleton<WitnessPages>();
         return services;
     }

@@ -40,10 +40,16 @@ internal static class SecureIntakeCli
     // Blobs of every test share one directory that lives as long as the test run; tests here do not count them.
     private static readonly Lazy<string> BlobDirectory = new(() => Directory.CreateTempSubdirectory("si-server-blobs-").FullName);
 
+    private static readonly string Pepper = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private static Dictionary<string, string> Environment(string? connectionString) => new()
     {
         ["SECUREINTAKE_Database__ConnectionString"] = connectionString ?? "",
         ["SECUREINTAKE_Storage__BlobDirectory"] = BlobDirectory.Value,
+        ["SECUREINTAKE_Codenames__Pepper"] = Pepper,
+        // The cheapest Argon2id the settings allow: these tests are about behaviour; the cost is measured elsewhere.
+        ["SECUREINTAKE_Codenames__MemoryKiB"] = "8192",
+        ["SECUREINTAKE_Codenames__Iterations"] = "1",
         ["DOTNET_NOLOGO"] = "1",
     };
 

@@ -35,6 +35,14 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
         return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys, maxBytes);
     }
 
+    /// <summary>The submission a codename's locator belongs to, if any: one indexed lookup, found or not.</summary>
+    public async Task<Guid?> FindByCodenameAsync(byte[] locator, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id FROM submissions WHERE codename_locator = @locator");
+        command.Parameters.AddWithValue("locator", locator);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid id ? id : null;
+    }
+
     private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys, long maxBytes)
     {
         if (keys.Count == 0)

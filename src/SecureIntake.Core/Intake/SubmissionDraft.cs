@@ -43,6 +43,19 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
     internal IReadOnlyList<DraftItem> Items => _items;
 
+    internal byte[]? CodenameLocator { get; private set; }
+
+    /// <summary>Lets the witness find a new submission again; only the locator is stored, never the codename.</summary>
+    public void SetCodenameLocator(byte[] locator)
+    {
+        if (!Target.IsNew || locator.Length != 32)
+        {
+            throw new InvalidOperationException("a codename locator is 32 bytes and belongs to a new submission");
+        }
+
+        CodenameLocator = locator;
+    }
+
     /// <summary>Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob.</summary>
     public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken)
     {

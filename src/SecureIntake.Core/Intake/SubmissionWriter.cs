@@ -41,9 +41,10 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         if (target.IsNew)
         {
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at)
-                VALUES (@id, @desk, @channel, @minute, @minute)
+                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, codename_locator)
+                VALUES (@id, @desk, @channel, @minute, @minute, @locator)
                 """, connection);
+            insert.Parameters.Add(new NpgsqlParameter("locator", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = (object?)draft.CodenameLocator ?? DBNull.Value });
             insert.Parameters.AddWithValue("id", target.SubmissionId);
             insert.Parameters.AddWithValue("desk", target.DeskId);
             insert.Parameters.AddWithValue("channel", target.Channel);

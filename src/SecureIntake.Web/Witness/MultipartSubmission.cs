@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using SecureIntake.Core.Codenames;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 
@@ -14,14 +15,18 @@ namespace SecureIntake.Web.Witness;
 /// ASP.NET's buffered form reading would do with large uploads (as plaintext temp files).
 /// Expected fields, in form order: desk (optional), message, website (a honeypot that must stay empty), files.
 /// </summary>
-internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeLimits> options) : IDisposable
+internal sealed class MultipartSubmission(IntakeService intake, Codenames codenames, IOptions<IntakeLimits> options) : IDisposable
 {
     private const int MaxBoundaryLength = 70; // RFC 2046
     private const int MaxDeskNameCharacters = 63;
     private readonly IntakeLimits _limits = options.Value;
     private readonly SemaphoreSlim _inProgress = new(options.Value.MaxConcurrentSubmissions);
 
-    public async Task<Guid> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes in a new submission (<paramref name="followUpOf"/> null: it gets a codename, returned once) or a
+    /// follow-up on the signed-in witness's submission.
+    /// </summary>
+    public async Task<ReceivedSubmission> ReceiveAsync(HttpRequest request, Guid? followUpOf, CancellationToken cancellationToken)
     {
         if (!await _inProgress.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
@@ -30,7 +35,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
 
         try
         {
-            return await ReceiveOneAsync(request, cancellationToken);
+            return await ReceiveOneAsync(request, followUpOf, cancellationToken);
         }
         finally
         {
@@ -40,7 +45,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
 
     public void Dispose() => _inProgress.Dispose();
 
-    private async Task<Guid> ReceiveOneAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task<ReceivedSubmission> ReceiveOneAsync(HttpRequest request, Guid? followUpOf, CancellationToken cancellationToken)
     {
         var boundary = Boundary(request.ContentType);
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
@@ -71,7 +76,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
 
                     Require(fileName.Length <= _limits.MaxFileNameCharacters, SubmissionProblem.FileNameTooLong);
                     Require(++files <= _limits.MaxFiles, SubmissionProblem.TooManyFiles);
-                    draft ??= await StartAsync(desk, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
+                    draft ??= await StartAsync(desk, followUpOf, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
                     await draft.AddAsync(ItemKind.File, fileName, section.ContentType, section.Body, cancellationToken);
                     continue;
                 }
@@ -90,7 +95,7 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
                         var message = await ReadTextAsync(section, _limits.MaxMessageCharacters, SubmissionProblem.MessageTooLong, cancellationToken);
                         if (!string.IsNullOrWhiteSpace(message))
                         {
-                            draft ??= await StartAsync(desk, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
+                            draft ??= await StartAsync(desk, followUpOf, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
                             using var text = new MemoryStream(Encoding.UTF8.GetBytes(message));
                             await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", text, cancellationToken);
                         }
@@ -108,7 +113,14 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
             }
 
             Require(draft is not null, SubmissionProblem.Empty);
-            return await draft!.CommitAsync(cancellationToken);
+            string? codename = null;
+            if (followUpOf is null)
+            {
+                codename = codenames.Generate();
+                draft!.SetCodenameLocator(codenames.Derive(codename).Locator);
+            }
+
+            return new ReceivedSubmission(await draft!.CommitAsync(cancellationToken), codename);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -136,8 +148,10 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
     }
 
     // The whole request is the most the submission can hold; set that much disk aside before reading on.
-    private Task<SubmissionDraft> StartAsync(string desk, long maxBytes, CancellationToken cancellationToken) =>
-        intake.StartAsync(desk, "web", maxBytes, cancellationToken);
+    private Task<SubmissionDraft> StartAsync(string desk, Guid? followUpOf, long maxBytes, CancellationToken cancellationToken) =>
+        followUpOf is { } submission
+            ? intake.StartFollowUpAsync(submission, maxBytes, cancellationToken)
+            : intake.StartAsync(desk, "web", maxBytes, cancellationToken);
 
     private static string Boundary(string? contentType)
     {
@@ -179,3 +193,6 @@ internal sealed class MultipartSubmission(IntakeService intake, IOptions<IntakeL
         }
     }
 }
+
+/// <summary>What a witness is told after a post was kept: the codename only for a new submission, and only now.</summary>
+internal sealed record ReceivedSubmission(Guid SubmissionId, string? Codename);

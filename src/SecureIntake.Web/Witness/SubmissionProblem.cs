@@ -13,6 +13,7 @@ public enum SubmissionProblem
     UnknownDesk,
     NotAccepting,
     CrossSite,
+    SignedOut,
 }
 
 internal sealed class SubmissionRejectedException(SubmissionProblem problem) : Exception(problem.ToString())

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core.Recipients;
 
@@ -13,6 +14,8 @@ namespace SecureIntake.Web.Witness;
 /// </summary>
 public static class WitnessEndpoints
 {
+    private const int MaxReturnFormBytes = 4096;
+
     public static IEndpointRouteBuilder MapWitness(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/", (IOptions<WebOptions> web) => TypedResults.Redirect($"/{web.Value.DefaultLanguage}"));
@@ -23,6 +26,11 @@ public static class WitnessEndpoints
         witness.MapGet("/submit", async (string language, WitnessPages pages, RecipientStore desks, CancellationToken cancellationToken) =>
             pages.Form(Language.Find(language)!, await desks.DeskNamesAsync(cancellationToken)));
         witness.MapPost("/submit", SubmitAsync);
+        witness.MapGet("/return", (string language, WitnessPages pages) => pages.Return(Language.Find(language)!, notFound: false));
+        witness.MapPost("/return", ReturnAsync);
+        witness.MapGet("/thread", ThreadPage);
+        witness.MapPost("/thread", FollowUpAsync);
+        witness.MapPost("/signout", SignOut);
         return endpoints;
     }
 
@@ -32,20 +40,92 @@ public static class WitnessEndpoints
         var lang = Language.Find(language)!;
         try
         {
-            if (!SameOriginPost.IsAllowed(context.Request))
-            {
-                throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
-            }
-
-            RequestSizeLimit.Apply(context, limits.Value.MaxRequestBytes);
-            await submission.ReceiveAsync(context.Request, cancellationToken);
-            return pages.Received(lang);
+            var received = await ReceiveAsync(context, submission, limits.Value, followUpOf: null, cancellationToken);
+            return pages.Received(lang, received.Codename!);
         }
         catch (SubmissionRejectedException rejected)
         {
             await RequestSizeLimit.DiscardRestAsync(context);
             return pages.Rejected(lang, rejected.Problem);
         }
+    }
+
+    private static async Task<ContentHttpResult> FollowUpAsync(string language, HttpContext context, MultipartSubmission submission,
+        WitnessSessions sessions, WitnessPages pages, IOptions<IntakeLimits> limits, CancellationToken cancellationToken)
+    {
+        var lang = Language.Find(language)!;
+        try
+        {
+            var submissionId = sessions.Current(context) ?? throw new SubmissionRejectedException(SubmissionProblem.SignedOut);
+            await ReceiveAsync(context, submission, limits.Value, submissionId, cancellationToken);
+            return pages.FollowUpReceived(lang);
+        }
+        catch (SubmissionRejectedException rejected)
+        {
+            await RequestSizeLimit.DiscardRestAsync(context);
+            return pages.Rejected(lang, rejected.Problem);
+        }
+    }
+
+    private static async Task<ReceivedSubmission> ReceiveAsync(HttpContext context, MultipartSubmission submission, IntakeLimits limits,
+        Guid? followUpOf, CancellationToken cancellationToken)
+    {
+        if (!SameOriginPost.IsAllowed(context.Request))
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+        }
+
+        RequestSizeLimit.Apply(context, limits.MaxRequestBytes);
+        return await submission.ReceiveAsync(context.Request, followUpOf, cancellationToken);
+    }
+
+    private static async Task<IResult> ReturnAsync(string language, HttpContext context, CodenameCheck check, WitnessSessions sessions,
+        WitnessPages pages, CancellationToken cancellationToken)
+    {
+        var lang = Language.Find(language)!;
+        if (!SameOriginPost.IsAllowed(context.Request))
+        {
+            return pages.Rejected(lang, SubmissionProblem.CrossSite);
+        }
+
+        // A tiny urlencoded form, read with hard limits into memory (never ASP.NET's buffered form reading).
+        RequestSizeLimit.Apply(context, MaxReturnFormBytes);
+        Dictionary<string, Microsoft.Extensions.Primitives.StringValues> fields;
+        try
+        {
+            using var reader = new FormReader(context.Request.Body) { ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = MaxReturnFormBytes };
+            fields = await reader.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is SubmissionRejectedException or InvalidDataException or BadHttpRequestException)
+        {
+            return pages.Return(lang, notFound: true);
+        }
+
+        var submissionId = await check.FindAsync(fields.TryGetValue("codename", out var typed) ? typed.ToString() : "", cancellationToken);
+        if (submissionId is not { } found)
+        {
+            return pages.Return(lang, notFound: true);
+        }
+
+        sessions.SignIn(context, found);
+        return TypedResults.Redirect($"/{lang.Code}/thread");
+    }
+
+    private static IResult ThreadPage(string language, HttpContext context, WitnessSessions sessions, WitnessPages pages)
+    {
+        var lang = Language.Find(language)!;
+        return sessions.Current(context) is null ? TypedResults.Redirect($"/{lang.Code}/return") : pages.Thread(lang);
+    }
+
+    private static RedirectHttpResult SignOut(string language, HttpContext context, WitnessSessions sessions)
+    {
+        // Signing out is harmless to forge, but keep every witness post same-origin all the same.
+        if (SameOriginPost.IsAllowed(context.Request))
+        {
+            sessions.SignOut(context);
+        }
+
+        return TypedResults.Redirect($"/{Language.Find(language)!.Code}");
     }
 
     private static FileStreamHttpResult StyleSheet()

@@ -27,9 +27,17 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         <li>{E(text[language, "Safety_Promise"])}</li>
         </ul>
         <p><a class="button" href="/{language.Code}/submit">{E(text[language, "Landing_Submit"])}</a></p>
+        <p><a href="/{language.Code}/return">{E(text[language, "Landing_Return"])}</a></p>
         """);
 
-    public ContentHttpResult Form(Language language, IReadOnlyList<string> desks)
+    public ContentHttpResult Form(Language language, IReadOnlyList<string> desks) =>
+        Page(language, "/submit", StatusCodes.Status200OK, text[language, "Form_Heading"], $"""
+            <h1>{E(text[language, "Form_Heading"])}</h1>
+            {UploadForm(language, $"/{language.Code}/submit", desks)}
+            """);
+
+    /// <summary>The form for a message and files; desks are offered only for a new submission with several.</summary>
+    private string UploadForm(Language language, string action, IReadOnlyList<string> desks)
     {
         var limit = limits.Value;
         var deskChoice = new StringBuilder();
@@ -45,10 +53,9 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         }
 
         // Field order matters: the desk must arrive before any content, the files last (see MultipartSubmission).
-        return Page(language, "/submit", StatusCodes.Status200OK, text[language, "Form_Heading"], $"""
-            <h1>{E(text[language, "Form_Heading"])}</h1>
+        return $"""
             <p class="limits">{E(text.Plural(language, "Form_Limits", limit.MaxFiles, text.Size(language, limit.MaxRequestBytes), limit.MaxFiles))}</p>
-            <form method="post" action="/{language.Code}/submit" enctype="multipart/form-data">
+            <form method="post" action="{action}" enctype="multipart/form-data">
             {deskChoice}
             <label for="message">{E(text[language, "Form_Message"])}</label>
             <textarea id="message" name="message" rows="10" maxlength="{limit.MaxMessageCharacters}"></textarea>
@@ -57,12 +64,42 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             <input id="files" name="files" type="file" multiple>
             <button type="submit">{E(text[language, "Form_Send"])}</button>
             </form>
-            """);
+            """;
     }
 
-    public ContentHttpResult Received(Language language) => Page(language, "/submit", StatusCodes.Status200OK, text[language, "Received_Heading"], $"""
+    /// <summary>The one time the codename is ever shown.</summary>
+    public ContentHttpResult Received(Language language, string codename) => Page(language, "/submit", StatusCodes.Status200OK, text[language, "Received_Heading"], $"""
         <h1>{E(text[language, "Received_Heading"])}</h1>
         <p>{E(text[language, "Received_Text"])}</p>
+        <h2>{E(text[language, "Received_Codename"])}</h2>
+        <p class="codename" id="codename">{E(codename)}</p>
+        <p>{E(text[language, "Received_CodenameHelp"])}</p>
+        <p><a href="/{language.Code}/return">{E(text[language, "Landing_Return"])}</a></p>
+        """);
+
+    public ContentHttpResult Return(Language language, bool notFound) => Page(language, "/return",
+        notFound ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK, text[language, "Return_Heading"], $"""
+        <h1>{E(text[language, "Return_Heading"])}</h1>
+        {(notFound ? $"""<p class="error">{E(text[language, "Return_NotFound"])}</p>""" : "")}
+        <form method="post" action="/{language.Code}/return">
+        <label for="codename">{E(text[language, "Return_Label"])}</label>
+        <input id="codename" name="codename" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="{Core.Codenames.Codenames.MaxInputCharacters}" required>
+        <button type="submit">{E(text[language, "Return_Submit"])}</button>
+        </form>
+        """);
+
+    public ContentHttpResult Thread(Language language) => Page(language, "/thread", StatusCodes.Status200OK, text[language, "Thread_Heading"], $"""
+        <h1>{E(text[language, "Thread_Heading"])}</h1>
+        <p>{E(text[language, "Thread_NoReplies"])}</p>
+        <h2>{E(text[language, "Thread_SendMore"])}</h2>
+        {UploadForm(language, $"/{language.Code}/thread", [])}
+        <form method="post" action="/{language.Code}/signout"><button type="submit">{E(text[language, "Thread_SignOut"])}</button></form>
+        """);
+
+    public ContentHttpResult FollowUpReceived(Language language) => Page(language, "/thread", StatusCodes.Status200OK, text[language, "Received_Heading"], $"""
+        <h1>{E(text[language, "Received_Heading"])}</h1>
+        <p>{E(text[language, "FollowUp_Received"])}</p>
+        <p><a href="/{language.Code}/thread">{E(text[language, "Thread_Back"])}</a></p>
         """);
 
     public ContentHttpResult Rejected(Language language, SubmissionProblem problem)
@@ -77,6 +114,7 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             SubmissionProblem.Empty => (StatusCodes.Status400BadRequest, text[language, "Error_Empty"]),
             SubmissionProblem.NotMultipart => (StatusCodes.Status415UnsupportedMediaType, text[language, "Error_NotMultipart"]),
             SubmissionProblem.CrossSite => (StatusCodes.Status403Forbidden, text[language, "Error_NotMultipart"]),
+            SubmissionProblem.SignedOut => (StatusCodes.Status401Unauthorized, text[language, "Return_Heading"]),
             SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, text[language, "Error_UnknownDesk"]),
             SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, text[language, "Error_NotAccepting"]),
             _ => (StatusCodes.Status400BadRequest, text[language, "Error_Malformed"]),

@@ -27,10 +27,19 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
 
         Assert.Equal("Получено", browser.FindElement(By.TagName("h1")).Text);
         Screenshot(browser, "received-ru.png");
+        var codename = browser.FindElement(By.Id("codename")).Text;
+        Assert.Equal(7, codename.Split(' ').Length);
         var newBlobs = Directory.GetFiles(service.BlobDirectory).Where(f => !blobsBefore.Contains(f)).ToList();
         Assert.Equal(3, newBlobs.Count); // message, file, manifest
         var plaintexts = newBlobs.Select(b => service.Keys.DecryptAsync(b).GetAwaiter().GetResult()).ToList();
         Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(content));
+
+        // Coming back later with the codename, still without JavaScript.
+        browser.FindElement(By.LinkText("У меня есть кодовое имя")).Click();
+        browser.FindElement(By.Id("codename")).SendKeys(codename);
+        browser.FindElement(By.CssSelector("button[type=submit]")).Click();
+        Assert.Equal("Ваше сообщение", browser.FindElement(By.TagName("h1")).Text);
+        Screenshot(browser, "thread-ru.png");
     }
 
     [Fact]

@@ -1,0 +1,42 @@
+using SecureIntake.Core.Codenames;
+using SecureIntake.Core.Intake;
+
+namespace SecureIntake.Web.Witness;
+
+/// <summary>
+/// Turns a typed codename into its submission, throttled without looking at who asks (all Tor users share
+/// addresses): at most two checks run at once server-wide, each costs a full Argon2id hash whether or not
+/// the codename exists, and every answer takes at least <see cref="MinimumDuration"/>.
+/// </summary>
+internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, TimeProvider clock) : IDisposable
+{
+    public static readonly TimeSpan MinimumDuration = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _running = new(2);
+
+    public async Task<Guid?> FindAsync(string typed, CancellationToken cancellationToken)
+    {
+        var started = clock.GetTimestamp();
+        await _running.WaitAsync(cancellationToken);
+        try
+        {
+            var secrets = await Task.Run(() => codenames.Derive(typed), cancellationToken);
+            return await intake.FindByCodenameAsync(secrets.Locator, cancellationToken);
+        }
+        catch (CodenameRejectedException)
+        {
+            return null;
+        }
+        finally
+        {
+            _running.Release();
+            var left = MinimumDuration - clock.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, clock, CancellationToken.None);
+            }
+        }
+    }
+
+    public void Dispose() => _running.Dispose();
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+
+namespace SecureIntake.Web.Witness;
+
+/// <summary>
+/// Signed-in witnesses, in this process's memory only: the cookie holds an opaque random id, never the
+/// codename or anything derived from it (SecureDrop kept the codename in a signed cookie). The cookie has
+/// no expiry, so it dies with the browser session; idle sessions end after <see cref="IdleTimeout"/>, and a
+/// restart signs everyone out.
+/// </summary>
+internal sealed class WitnessSessions(TimeProvider clock)
+{
+    public const string CookieName = "si_witness";
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+
+    private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+
+    public void SignIn(HttpContext context, Guid submissionId)
+    {
+        Forget(context);
+        var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        _sessions[id] = new Session(submissionId, clock.GetUtcNow());
+        context.Response.Cookies.Append(CookieName, id, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps,
+            Path = "/",
+            IsEssential = true,
+        });
+    }
+
+    /// <summary>The submission of the signed-in witness, or null.</summary>
+    public Guid? Current(HttpContext context)
+    {
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var id) || id is null || !_sessions.TryGetValue(id, out var session))
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        if (now - session.LastSeen > IdleTimeout)
+        {
+            _sessions.TryRemove(id, out _);
+            return null;
+        }
+
+        _sessions[id] = session with { LastSeen = now };
+        return session.SubmissionId;
+    }
+
+    public void SignOut(HttpContext context)
+    {
+        Forget(context);
+        context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
+    }
+
+    /// <summary>Ends the session the request's cookie names, if any (a new sign-in never keeps the old one).</summary>
+    private void Forget(HttpContext context)
+    {
+        if (context.Request.Cookies.TryGetValue(CookieName, out var id) && id is not null)
+        {
+            _sessions.TryRemove(id, out _);
+        }
+    }
+
+    private sealed record Session(Guid SubmissionId, DateTimeOffset LastSeen);
+}
