@@ -24,12 +24,7 @@ internal static class EncryptBenchmark
 
         Console.WriteLine($"encrypt benchmark: {sizeMiB} MiB to two recipients (Curve25519, RSA-4096), {runs} runs each after a warm-up, " +
             $"{Environment.ProcessorCount} cores, files in {Path.GetDirectoryName(work.Path)}");
-        var cv25519 = await gpg.GenerateAsync("<bench-cv25519@bench.invalid>", "ed25519", "cert,sign", "never");
-        await gpg.AddSubkeyAsync(cv25519, "cv25519", "encr", "never");
-        var rsa = await gpg.GenerateAsync("<bench-rsa4096@bench.invalid>", "rsa4096", "cert,sign", "never");
-        await gpg.AddSubkeyAsync(rsa, "rsa4096", "encr", "never");
-        var certificates = work.File("recipients.asc");
-        await File.WriteAllBytesAsync(certificates, [.. await gpg.ExportPublicAsync(cv25519), .. await gpg.ExportPublicAsync(rsa)]);
+        var (certificates, cv25519, rsa) = await MakeRecipientsAsync(gpg, work);
 
         var input = work.File("input.bin");
         await WriteRandomFileAsync(input, sizeMiB);
@@ -88,6 +83,18 @@ internal static class EncryptBenchmark
         return 0;
     }
 
+    /// <summary>The two recipients of both benchmarks, made by gpg: Curve25519 and RSA-4096.</summary>
+    internal static async Task<(string Certificates, string Cv25519, string Rsa)> MakeRecipientsAsync(GnuPgHome gpg, TemporaryDirectory work)
+    {
+        var cv25519 = await gpg.GenerateAsync("<bench-cv25519@bench.invalid>", "ed25519", "cert,sign", "never");
+        await gpg.AddSubkeyAsync(cv25519, "cv25519", "encr", "never");
+        var rsa = await gpg.GenerateAsync("<bench-rsa4096@bench.invalid>", "rsa4096", "cert,sign", "never");
+        await gpg.AddSubkeyAsync(rsa, "rsa4096", "encr", "never");
+        var certificates = work.File("recipients.asc");
+        await File.WriteAllBytesAsync(certificates, [.. await gpg.ExportPublicAsync(cv25519), .. await gpg.ExportPublicAsync(rsa)]);
+        return (certificates, cv25519, rsa);
+    }
+
     /// <summary>
     /// Our side runs in a fresh process with the managed heap capped: if memory grew with the file size the
     /// run would fail rather than merely look bigger.
@@ -136,7 +143,7 @@ internal static class EncryptBenchmark
         }
     }
 
-    private static async Task WriteRandomFileAsync(string path, int sizeMiB)
+    internal static async Task WriteRandomFileAsync(string path, int sizeMiB)
     {
         var block = new byte[BufferSize];
         await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
@@ -151,7 +158,7 @@ internal static class EncryptBenchmark
     /// RAM-backed /dev/shm when it has room: disk writeback on this kind of machine swings a run by 2x either
     /// way for both tools, which would drown the encryption being compared. --dir DIR chooses another place.
     /// </summary>
-    private static string WorkParent(string[] arguments, int sizeMiB)
+    internal static string WorkParent(string[] arguments, int sizeMiB)
     {
         var index = Array.IndexOf(arguments, "--dir");
         if (index >= 0 && index + 1 < arguments.Length)
@@ -164,13 +171,13 @@ internal static class EncryptBenchmark
         return Directory.Exists(shm) && new DriveInfo(shm).AvailableFreeSpace > needed ? shm : Path.GetTempPath();
     }
 
-    private static int Option(string[] arguments, string name, int fallback)
+    internal static int Option(string[] arguments, string name, int fallback)
     {
         var index = Array.IndexOf(arguments, name);
         return index >= 0 && index + 1 < arguments.Length ? int.Parse(arguments[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;

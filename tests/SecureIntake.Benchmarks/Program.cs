@@ -4,6 +4,7 @@ return args switch
 {
     ["encrypt", .. var rest] => await EncryptBenchmark.RunAsync(rest),
     ["encrypt-once", var certificates, var input, var output] => await EncryptBenchmark.EncryptOnceAsync(certificates, input, output),
+    ["upload", .. var rest] => await UploadBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -11,10 +12,15 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/SecureIntake.Benchmarks -- encrypt [--size-mib N] [--runs N] [--dir DIR]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- upload [--size-mib N] [--runs N] [--dir DIR]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
                     prints both throughputs, their ratio and our peak memory.
+          upload    uploads an N MiB file with curl over loopback three ways in one run: into a Kestrel
+                    endpoint that streams it to a null sink (the ceiling), into `secureintake web`
+                    (encrypt, fsync, commit), and `gpg --encrypt` of the same file; prints the three
+                    throughputs, the ratios and the server's peak memory.
         """);
     return 2;
 }
