@@ -72,7 +72,7 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         <h1>{E(text[language, "Received_Heading"])}</h1>
         <p>{E(text[language, "Received_Text"])}</p>
         <h2>{E(text[language, "Received_Codename"])}</h2>
-        <p class="codename" id="codename">{E(codename)}</p>
+        <p class="codename" id="your-codename">{E(codename)}</p>
         <p>{E(text[language, "Received_CodenameHelp"])}</p>
         <p><a href="/{language.Code}/return">{E(text[language, "Landing_Return"])}</a></p>
         """);

@@ -21,13 +21,14 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
         using var browser = StartBrowser();
         browser.Navigate().GoToUrl(new Uri(service.Client.BaseAddress!, "/ru"));
         browser.FindElement(By.LinkText("Отправить сообщение или файлы")).Click();
+        WaitForHeading(browser, "Отправить сообщение или файлы");
         browser.FindElement(By.Id("message")).SendKeys("Видел колонну техники на проспекте.");
         browser.FindElement(By.Id("files")).SendKeys(evidence);
         browser.FindElement(By.CssSelector("button[type=submit]")).Click();
 
-        Assert.Equal("Получено", browser.FindElement(By.TagName("h1")).Text);
+        WaitForHeading(browser, "Получено");
         Screenshot(browser, "received-ru.png");
-        var codename = browser.FindElement(By.Id("codename")).Text;
+        var codename = browser.FindElement(By.Id("your-codename")).Text;
         Assert.Equal(7, codename.Split(' ').Length);
         var newBlobs = Directory.GetFiles(service.BlobDirectory).Where(f => !blobsBefore.Contains(f)).ToList();
         Assert.Equal(3, newBlobs.Count); // message, file, manifest
@@ -36,9 +37,10 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
 
         // Coming back later with the codename, still without JavaScript.
         browser.FindElement(By.LinkText("У меня есть кодовое имя")).Click();
+        WaitForHeading(browser, "Вернуться по кодовому имени");
         browser.FindElement(By.Id("codename")).SendKeys(codename);
         browser.FindElement(By.CssSelector("button[type=submit]")).Click();
-        Assert.Equal("Ваше сообщение", browser.FindElement(By.TagName("h1")).Text);
+        WaitForHeading(browser, "Ваше сообщение");
         Screenshot(browser, "thread-ru.png");
     }
 
@@ -48,7 +50,7 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
         using var browser = StartBrowser();
         browser.Navigate().GoToUrl(new Uri(service.Client.BaseAddress!, "/kk/submit"));
 
-        Assert.Equal("Хабарлама немесе файл жіберу", browser.FindElement(By.TagName("h1")).Text);
+        WaitForHeading(browser, "Хабарлама немесе файл жіберу");
         Assert.False(browser.FindElement(By.Id("website")).Displayed);
         Screenshot(browser, "form-kk.png");
     }
@@ -64,6 +66,35 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
         driverService.SuppressInitialDiagnosticInformation = true;
         driverService.HideCommandPromptWindow = true;
         return new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Waits for the next page: a click that submits a form returns before the answer arrives (the codename
+    /// check alone takes a second), and until then the old page, or none, is there.
+    /// </summary>
+    private static void WaitForHeading(ChromeDriver browser, string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var seen = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                seen = browser.FindElement(By.TagName("h1")).Text;
+                if (seen == expected)
+                {
+                    return;
+                }
+            }
+            catch (WebDriverException e) when (e is NoSuchElementException or StaleElementReferenceException)
+            {
+                // Between pages.
+            }
+
+            Thread.Sleep(100);
+        }
+
+        Assert.Fail($"expected the heading '{expected}', the page still shows '{seen}'");
     }
 
     /// <summary>Kept beside the test results for a person to look at; the assertions do not depend on it.</summary>

@@ -80,6 +80,6 @@ public sealed partial class ReturnTests(WitnessService service) : IClassFixture<
         ? match.Groups[1].Value
         : throw new InvalidOperationException("no codename on the page");
 
-    [GeneratedRegex("""<p class="codename" id="codename">([a-z -]+)</p>""")]
+    [GeneratedRegex("""<p class="codename" id="your-codename">([a-z -]+)</p>""")]
     private static partial Regex CodenamePattern();
 }
