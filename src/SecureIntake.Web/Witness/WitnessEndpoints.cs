@@ -88,20 +88,26 @@ public static class WitnessEndpoints
             return pages.Rejected(lang, SubmissionProblem.CrossSite);
         }
 
-        // A tiny urlencoded form, read with hard limits into memory (never ASP.NET's buffered form reading).
+        // A tiny urlencoded form, read pair by pair with hard limits into memory; nothing goes to disk.
         RequestSizeLimit.Apply(context, MaxReturnFormBytes);
-        Dictionary<string, Microsoft.Extensions.Primitives.StringValues> fields;
+        var typed = "";
         try
         {
             using var reader = new FormReader(context.Request.Body) { ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = MaxReturnFormBytes };
-            fields = await reader.ReadFormAsync(cancellationToken);
+            while (await reader.ReadNextPairAsync(cancellationToken) is { } pair)
+            {
+                if (pair.Key == "codename")
+                {
+                    typed = pair.Value;
+                }
+            }
         }
         catch (Exception e) when (e is SubmissionRejectedException or InvalidDataException or BadHttpRequestException)
         {
             return pages.Return(lang, notFound: true);
         }
 
-        var submissionId = await check.FindAsync(fields.TryGetValue("codename", out var typed) ? typed.ToString() : "", cancellationToken);
+        var submissionId = await check.FindAsync(typed, cancellationToken);
         if (submissionId is not { } found)
         {
             return pages.Return(lang, notFound: true);
