@@ -22,10 +22,10 @@ public static class ExternalTool
             $"'{name}' is not installed; tests use the real tool. Install it with `apt-get install {package}` (or run `bash .ci/run`).");
     }
 
-    public static string? Find(string name, params string[] extraDirectories)
+    public static string? Find(string name)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        foreach (var directory in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(extraDirectories))
+        foreach (var directory in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(directory, name);
             if (File.Exists(candidate))

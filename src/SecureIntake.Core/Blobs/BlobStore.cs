@@ -65,8 +65,6 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
         return new PendingBlob(id, path, stream, _directory);
     }
 
-    public Stream OpenRead(Guid id) => new FileStream(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.Read, WriteBufferBytes, FileOptions.Asynchronous);
-
     /// <summary>The blob's size in bytes, or -1 when it is not there.</summary>
     public long Length(Guid id)
     {

@@ -13,7 +13,4 @@ public enum IntakeRefusal
 
     /// <summary>Free disk space is below Storage:MinimumFreeBytes.</summary>
     NoRoom,
-
-    /// <summary>The desk does not exist.</summary>
-    UnknownDesk,
 }
