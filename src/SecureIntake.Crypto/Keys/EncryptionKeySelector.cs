@@ -1,4 +1,5 @@
 using Org.BouncyCastle.Bcpg.OpenPgp;
+using Org.BouncyCastle.Utilities;
 
 namespace SecureIntake.Crypto.Keys;
 
@@ -149,7 +150,12 @@ internal static class EncryptionKeySelector
     {
         try
         {
-            signature.InitVerify(issuer);
+            // BouncyCastle builds the issuer's parameters anew for every signature, and for RSA runs a
+            // Miller-Rabin test on the modulus each time: with a few self-signatures per key that was most of
+            // the time spent reading an RSA-4096 certificate. A prime issuer modulus would only let someone
+            // forge the owner's own signatures, so it is not tested here; the modulus we encrypt to still is,
+            // once per key (RecipientKey.EncryptionKeyParameters).
+            Properties.WithThreadProperty(Properties.RsaMaxMRTests, "0", () => signature.InitVerify(issuer));
             return verify(signature);
         }
         catch (Exception e) when (e is PgpException or ArgumentException or InvalidOperationException or NotSupportedException)
