@@ -6,6 +6,7 @@ using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Codenames;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Replies;
 using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core;
@@ -26,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<IValidateOptions<BlobStoreOptions>, BlobStoreOptionsValidator>();
         services.AddSingleton<BlobStore>();
         services.AddSingleton<IntakeService>();
+        services.AddSingleton<ThreadReplies>();
         services.AddTransient<BatchArrivedJob>();
         services.AddTransient<OrphanBlobSweep>();
         return services;

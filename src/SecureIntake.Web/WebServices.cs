@@ -21,6 +21,7 @@ public static class WebServices
         services.AddSingleton<MultipartSubmission>();
         services.AddSingleton<WitnessText>();
         services.AddSingleton<WitnessSessions>();
+        services.AddSingleton<FormTokens>();
         services.AddSingleton<CodenameCheck>();
         services.AddSecureIntakeCodenames(configuration);
         services.AddSingleton<WitnessPages>();

@@ -54,17 +54,19 @@ internal static class UploadBenchmark
         try
         {
             await WaitForAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
+            var cookies = work.File("cookies.txt");
+            var token = await FormTokenAsync(curl, new Uri($"http://127.0.0.1:{port}/en/submit"), cookies);
             var sealing = new List<double>();
             var sinking = new List<double>();
             var encrypting = new List<double>();
             for (var run = -1; run < runs; run++)
             {
                 var watch = Stopwatch.StartNew();
-                await UploadAsync(curl, input, sink.Address);
+                await UploadAsync(curl, input, sink.Address, token, cookies);
                 Record(sinking, run, bytes, watch);
 
                 watch.Restart();
-                await UploadAsync(curl, input, new Uri($"http://127.0.0.1:{port}/en/submit"));
+                await UploadAsync(curl, input, new Uri($"http://127.0.0.1:{port}/en/submit"), token, cookies);
                 Record(sealing, run, bytes, watch);
                 foreach (var blob in Directory.GetFiles(blobs))
                 {
@@ -105,9 +107,18 @@ internal static class UploadBenchmark
         }
     }
 
-    private static async Task UploadAsync(string curl, string file, Uri target)
+    /// <summary>Opens the form as a browser would, keeping its cookie in <paramref name="cookies"/>, and returns its anti-forgery token.</summary>
+    internal static async Task<string> FormTokenAsync(string curl, Uri form, string cookies)
     {
-        var result = await ExternalTool.RunAsync(curl, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-F", "message=benchmark", "-F", $"files=@{file}", target.ToString()],
+        var page = (await ExternalTool.RunAsync(curl, ["-sS", "-c", cookies, form.ToString()])).EnsureSuccess("curl (form page)").OutputText;
+        var match = System.Text.RegularExpressions.Regex.Match(page, "name=\"token\" value=\"([^\"]+)\"");
+        return match.Success ? match.Groups[1].Value : throw new InvalidOperationException("the form page has no token");
+    }
+
+    private static async Task UploadAsync(string curl, string file, Uri target, string token, string cookies)
+    {
+        var result = await ExternalTool.RunAsync(curl,
+            ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-b", cookies, "-F", $"token={token}", "-F", "message=benchmark", "-F", $"files=@{file}", target.ToString()],
             timeout: TimeSpan.FromMinutes(20));
         if (result.ExitCode != 0 || result.OutputText != "200")
         {

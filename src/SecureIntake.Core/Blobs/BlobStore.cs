@@ -65,6 +65,10 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
         return new PendingBlob(id, path, stream, _directory);
     }
 
+    /// <summary>Reads a blob's ciphertext, to decrypt or hand out as it is.</summary>
+    public FileStream OpenRead(Guid id) =>
+        new(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.Read, WriteBufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
     /// <summary>The blob's size in bytes, or -1 when it is not there.</summary>
     public long Length(Guid id)
     {

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using SecureIntake.Core.Blobs;
-using SecureIntake.Crypto.Encryption;
+using SecureIntake.Core.Codenames;
 using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Core.Intake;
@@ -15,8 +15,6 @@ namespace SecureIntake.Core.Intake;
 /// </summary>
 public sealed class SubmissionDraft : IAsyncDisposable
 {
-    private const int CopyBufferBytes = 1 << 16;
-
     // Names stay readable in the decrypted manifest (Cyrillic and Kazakh letters unescaped); it is never put into HTML.
     private static readonly JsonSerializerOptions ManifestJson = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
@@ -45,38 +43,30 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
     internal byte[]? CodenameLocator { get; private set; }
 
-    /// <summary>Lets the witness find a new submission again; only the locator is stored, never the codename.</summary>
-    public void SetCodenameLocator(byte[] locator)
+    internal ThreadKey? ReplyKey { get; private set; }
+
+    /// <summary>
+    /// Lets the witness come back with their codename: stores its locator (never the codename) and gives the
+    /// thread a reply key whose secret half only the codename's unlock key opens.
+    /// </summary>
+    public void SetCodename(CodenameSecrets secrets)
     {
-        if (!Target.IsNew || locator.Length != 32)
+        ArgumentNullException.ThrowIfNull(secrets);
+        if (!Target.IsNew || secrets.Locator.Length != 32)
         {
             throw new InvalidOperationException("a codename locator is 32 bytes and belongs to a new submission");
         }
 
-        CodenameLocator = locator;
+        CodenameLocator = secrets.Locator;
+        ReplyKey = ThreadKey.Generate(Target.SubmissionId, secrets.UnlockKey);
     }
 
     /// <summary>Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob.</summary>
     public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        await using var blob = _blobs.Create();
-        long plaintextBytes = 0;
-        await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, _recipients, cancellationToken).ConfigureAwait(false))
-        {
-            var buffer = new byte[CopyBufferBytes];
-            int read;
-            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                plaintextBytes += read;
-            }
-
-            await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var ciphertextBytes = await blob.SealAsync(cancellationToken).ConfigureAwait(false);
-        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, plaintextBytes, ciphertextBytes));
+        var blob = await _blobs.WriteEncryptedAsync(_recipients, content, cancellationToken).ConfigureAwait(false);
+        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes));
     }
 
     /// <summary>Seals the batch: returns the submission id once rows and job are committed, never before.</summary>

@@ -41,10 +41,12 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         if (target.IsNew)
         {
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, codename_locator)
-                VALUES (@id, @desk, @channel, @minute, @minute, @locator)
+                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, codename_locator, reply_certificate, reply_secret_key_sealed)
+                VALUES (@id, @desk, @channel, @minute, @minute, @locator, @replyCertificate, @replySecretKey)
                 """, connection);
-            insert.Parameters.Add(new NpgsqlParameter("locator", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = (object?)draft.CodenameLocator ?? DBNull.Value });
+            insert.Parameters.Add(Bytes("locator", draft.CodenameLocator));
+            insert.Parameters.Add(Bytes("replyCertificate", draft.ReplyKey?.Certificate));
+            insert.Parameters.Add(Bytes("replySecretKey", draft.ReplyKey?.SealedSecretKey));
             insert.Parameters.AddWithValue("id", target.SubmissionId);
             insert.Parameters.AddWithValue("desk", target.DeskId);
             insert.Parameters.AddWithValue("channel", target.Channel);
@@ -97,6 +99,9 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         }
     }
 
-    private static DateTimeOffset ToMinute(DateTimeOffset time) =>
+    private static NpgsqlParameter Bytes(string name, byte[]? value) =>
+        new(name, NpgsqlTypes.NpgsqlDbType.Bytea) { Value = (object?)value ?? DBNull.Value };
+
+    internal static DateTimeOffset ToMinute(DateTimeOffset time) =>
         new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
 }

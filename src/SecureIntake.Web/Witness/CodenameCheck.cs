@@ -14,14 +14,16 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, T
 
     private readonly SemaphoreSlim _running = new(2);
 
-    public async Task<Guid?> FindAsync(string typed, CancellationToken cancellationToken)
+    public async Task<ThreadAccess?> FindAsync(string typed, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
         await _running.WaitAsync(cancellationToken);
         try
         {
             var secrets = await Task.Run(() => codenames.Derive(typed), cancellationToken);
-            return await intake.FindByCodenameAsync(secrets.Locator, cancellationToken);
+            return await intake.FindByCodenameAsync(secrets.Locator, cancellationToken) is { } submissionId
+                ? new ThreadAccess(submissionId, secrets.UnlockKey)
+                : null;
         }
         catch (CodenameRejectedException)
         {
@@ -40,3 +42,6 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, T
 
     public void Dispose() => _running.Dispose();
 }
+
+/// <summary>What a right codename opens: the thread, and the key to its replies (kept in memory only).</summary>
+internal sealed record ThreadAccess(Guid SubmissionId, byte[] UnlockKey);

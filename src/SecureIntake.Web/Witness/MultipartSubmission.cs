@@ -13,9 +13,10 @@ namespace SecureIntake.Web.Witness;
 /// Reads a witness's multipart form post part by part, straight off the connection: each file part flows
 /// into the intake draft (and so into encryption) as it arrives, and nothing is buffered to disk, which
 /// ASP.NET's buffered form reading would do with large uploads (as plaintext temp files).
-/// Expected fields, in form order: desk (optional), message, website (a honeypot that must stay empty), files.
+/// Expected fields, in form order: token (anti-forgery, first), desk (optional), message, website (a honeypot
+/// that must stay empty), files.
 /// </summary>
-internal sealed class MultipartSubmission(IntakeService intake, Codenames codenames, IOptions<IntakeLimits> options) : IDisposable
+internal sealed class MultipartSubmission(IntakeService intake, Codenames codenames, FormTokens tokens, IOptions<IntakeLimits> options) : IDisposable
 {
     private const int MaxBoundaryLength = 70; // RFC 2046
     private const int MaxDeskNameCharacters = 63;
@@ -26,7 +27,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
     /// Takes in a new submission (<paramref name="followUpOf"/> null: it gets a codename, returned once) or a
     /// follow-up on the signed-in witness's submission.
     /// </summary>
-    public async Task<ReceivedSubmission> ReceiveAsync(HttpRequest request, Guid? followUpOf, CancellationToken cancellationToken)
+    public async Task<ReceivedSubmission> ReceiveAsync(HttpContext context, Guid? followUpOf, CancellationToken cancellationToken)
     {
         if (!await _inProgress.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
@@ -35,7 +36,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
 
         try
         {
-            return await ReceiveOneAsync(request, followUpOf, cancellationToken);
+            return await ReceiveOneAsync(context, followUpOf, cancellationToken);
         }
         finally
         {
@@ -45,8 +46,10 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
 
     public void Dispose() => _inProgress.Dispose();
 
-    private async Task<ReceivedSubmission> ReceiveOneAsync(HttpRequest request, Guid? followUpOf, CancellationToken cancellationToken)
+    private async Task<ReceivedSubmission> ReceiveOneAsync(HttpContext context, Guid? followUpOf, CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var tokenChecked = false;
         var boundary = Boundary(request.ContentType);
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         var desk = RecipientStore.DefaultDesk;
@@ -62,6 +65,17 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                     || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new SubmissionRejectedException(SubmissionProblem.Malformed);
+                }
+
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (!tokenChecked)
+                {
+                    // Nothing is read, let alone stored, before the post is known to come from our own form.
+                    Require(name == FormTokens.FieldName && !disposition.IsFileDisposition(), SubmissionProblem.CrossSite);
+                    Require(tokens.IsValid(context, await ReadTextAsync(section, FormTokens.MaxTokenCharacters, SubmissionProblem.CrossSite, cancellationToken)),
+                        SubmissionProblem.CrossSite);
+                    tokenChecked = true;
+                    continue;
                 }
 
                 if (disposition.IsFileDisposition())
@@ -81,7 +95,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                     continue;
                 }
 
-                switch (HeaderUtilities.RemoveQuotes(disposition.Name).Value)
+                switch (name)
                 {
                     case "desk":
                         // The desk decides the recipients, so it must come before any content.
@@ -117,7 +131,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
             if (followUpOf is null)
             {
                 codename = codenames.Generate();
-                draft!.SetCodenameLocator(codenames.Derive(codename).Locator);
+                draft!.SetCodename(codenames.Derive(codename));
             }
 
             return new ReceivedSubmission(await draft!.CommitAsync(cancellationToken), codename);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Replies;
 
 namespace SecureIntake.Web.Witness;
 
@@ -23,12 +24,13 @@ public static class WitnessEndpoints
 
         var witness = endpoints.MapGroup("/{language:regex(^(en|ru|kk)$)}");
         witness.MapGet("", (string language, WitnessPages pages) => pages.Landing(Language.Find(language)!));
-        witness.MapGet("/submit", async (string language, WitnessPages pages, RecipientStore desks, CancellationToken cancellationToken) =>
-            pages.Form(Language.Find(language)!, await desks.DeskNamesAsync(cancellationToken)));
+        witness.MapGet("/submit", async (string language, HttpContext context, FormTokens tokens, WitnessPages pages, RecipientStore desks,
+            CancellationToken cancellationToken) => pages.Form(Language.Find(language)!, await desks.DeskNamesAsync(cancellationToken), tokens.Issue(context)));
         witness.MapPost("/submit", SubmitAsync);
-        witness.MapGet("/return", (string language, WitnessPages pages) => pages.Return(Language.Find(language)!, notFound: false));
+        witness.MapGet("/return", (string language, HttpContext context, FormTokens tokens, WitnessPages pages) =>
+            pages.Return(Language.Find(language)!, notFound: false, tokens.Issue(context)));
         witness.MapPost("/return", ReturnAsync);
-        witness.MapGet("/thread", ThreadPage);
+        witness.MapGet("/thread", ThreadPageAsync);
         witness.MapPost("/thread", FollowUpAsync);
         witness.MapPost("/signout", SignOut);
         return endpoints;
@@ -56,8 +58,8 @@ public static class WitnessEndpoints
         var lang = Language.Find(language)!;
         try
         {
-            var submissionId = sessions.Current(context) ?? throw new SubmissionRejectedException(SubmissionProblem.SignedOut);
-            await ReceiveAsync(context, submission, limits.Value, submissionId, cancellationToken);
+            var thread = sessions.Current(context) ?? throw new SubmissionRejectedException(SubmissionProblem.SignedOut);
+            await ReceiveAsync(context, submission, limits.Value, thread.SubmissionId, cancellationToken);
             return pages.FollowUpReceived(lang);
         }
         catch (SubmissionRejectedException rejected)
@@ -76,11 +78,11 @@ public static class WitnessEndpoints
         }
 
         RequestSizeLimit.Apply(context, limits.MaxRequestBytes);
-        return await submission.ReceiveAsync(context.Request, followUpOf, cancellationToken);
+        return await submission.ReceiveAsync(context, followUpOf, cancellationToken);
     }
 
     private static async Task<IResult> ReturnAsync(string language, HttpContext context, CodenameCheck check, WitnessSessions sessions,
-        WitnessPages pages, CancellationToken cancellationToken)
+        FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
         if (!SameOriginPost.IsAllowed(context.Request))
@@ -91,36 +93,53 @@ public static class WitnessEndpoints
         // A tiny urlencoded form, read pair by pair with hard limits into memory; nothing goes to disk.
         RequestSizeLimit.Apply(context, MaxReturnFormBytes);
         var typed = "";
+        string? token = null;
         try
         {
             using var reader = new FormReader(context.Request.Body) { ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = MaxReturnFormBytes };
             while (await reader.ReadNextPairAsync(cancellationToken) is { } pair)
             {
-                if (pair.Key == "codename")
+                switch (pair.Key)
                 {
-                    typed = pair.Value;
+                    case "codename":
+                        typed = pair.Value;
+                        break;
+                    case FormTokens.FieldName:
+                        token = pair.Value;
+                        break;
                 }
             }
         }
         catch (Exception e) when (e is SubmissionRejectedException or InvalidDataException or BadHttpRequestException)
         {
-            return pages.Return(lang, notFound: true);
+            return pages.Return(lang, notFound: true, tokens.Issue(context));
         }
 
-        var submissionId = await check.FindAsync(typed, cancellationToken);
-        if (submissionId is not { } found)
+        // Without this, another site could sign a witness's browser into a thread of its own choosing.
+        if (!tokens.IsValid(context, token))
         {
-            return pages.Return(lang, notFound: true);
+            return pages.Rejected(lang, SubmissionProblem.CrossSite);
+        }
+
+        if (await check.FindAsync(typed, cancellationToken) is not { } found)
+        {
+            return pages.Return(lang, notFound: true, tokens.Issue(context));
         }
 
         sessions.SignIn(context, found);
         return TypedResults.Redirect($"/{lang.Code}/thread");
     }
 
-    private static IResult ThreadPage(string language, HttpContext context, WitnessSessions sessions, WitnessPages pages)
+    private static async Task<IResult> ThreadPageAsync(string language, HttpContext context, WitnessSessions sessions, ThreadReplies replies,
+        FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
-        return sessions.Current(context) is null ? TypedResults.Redirect($"/{lang.Code}/return") : pages.Thread(lang);
+        if (sessions.Current(context) is not { } thread)
+        {
+            return TypedResults.Redirect($"/{lang.Code}/return");
+        }
+
+        return pages.Thread(lang, await replies.ReadAsync(thread.SubmissionId, thread.UnlockKey, cancellationToken), tokens.Issue(context));
     }
 
     private static RedirectHttpResult SignOut(string language, HttpContext context, WitnessSessions sessions)

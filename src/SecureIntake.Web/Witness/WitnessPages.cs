@@ -5,6 +5,7 @@ using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using SecureIntake.Core.Replies;
 
 namespace SecureIntake.Web.Witness;
 
@@ -30,14 +31,14 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         <p><a href="/{language.Code}/return">{E(text[language, "Landing_Return"])}</a></p>
         """);
 
-    public ContentHttpResult Form(Language language, IReadOnlyList<string> desks) =>
+    public ContentHttpResult Form(Language language, IReadOnlyList<string> desks, string token) =>
         Page(language, "/submit", StatusCodes.Status200OK, text[language, "Form_Heading"], $"""
             <h1>{E(text[language, "Form_Heading"])}</h1>
-            {UploadForm(language, $"/{language.Code}/submit", desks)}
+            {UploadForm(language, $"/{language.Code}/submit", desks, token)}
             """);
 
     /// <summary>The form for a message and files; desks are offered only for a new submission with several.</summary>
-    private string UploadForm(Language language, string action, IReadOnlyList<string> desks)
+    private string UploadForm(Language language, string action, IReadOnlyList<string> desks, string token)
     {
         var limit = limits.Value;
         var deskChoice = new StringBuilder();
@@ -52,10 +53,11 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             deskChoice.Append("</select>");
         }
 
-        // Field order matters: the desk must arrive before any content, the files last (see MultipartSubmission).
+        // Field order matters: the token first, the desk before any content, the files last (see MultipartSubmission).
         return $"""
             <p class="limits">{E(text.Plural(language, "Form_Limits", limit.MaxFiles, text.Size(language, limit.MaxRequestBytes), limit.MaxFiles))}</p>
             <form method="post" action="{action}" enctype="multipart/form-data">
+            {TokenField(token)}
             {deskChoice}
             <label for="message">{E(text[language, "Form_Message"])}</label>
             <textarea id="message" name="message" rows="10" maxlength="{limit.MaxMessageCharacters}"></textarea>
@@ -77,24 +79,42 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         <p><a href="/{language.Code}/return">{E(text[language, "Landing_Return"])}</a></p>
         """);
 
-    public ContentHttpResult Return(Language language, bool notFound) => Page(language, "/return",
+    public ContentHttpResult Return(Language language, bool notFound, string token) => Page(language, "/return",
         notFound ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK, text[language, "Return_Heading"], $"""
         <h1>{E(text[language, "Return_Heading"])}</h1>
         {(notFound ? $"""<p class="error">{E(text[language, "Return_NotFound"])}</p>""" : "")}
         <form method="post" action="/{language.Code}/return">
+        {TokenField(token)}
         <label for="codename">{E(text[language, "Return_Label"])}</label>
         <input id="codename" name="codename" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="{Core.Codenames.Codenames.MaxInputCharacters}" required>
         <button type="submit">{E(text[language, "Return_Submit"])}</button>
         </form>
         """);
 
-    public ContentHttpResult Thread(Language language) => Page(language, "/thread", StatusCodes.Status200OK, text[language, "Thread_Heading"], $"""
+    public ContentHttpResult Thread(Language language, IReadOnlyList<ThreadReply> replies, string token) => Page(language, "/thread", StatusCodes.Status200OK, text[language, "Thread_Heading"], $"""
         <h1>{E(text[language, "Thread_Heading"])}</h1>
-        <p>{E(text[language, "Thread_NoReplies"])}</p>
+        {Replies(language, replies)}
         <h2>{E(text[language, "Thread_SendMore"])}</h2>
-        {UploadForm(language, $"/{language.Code}/thread", [])}
-        <form method="post" action="/{language.Code}/signout"><button type="submit">{E(text[language, "Thread_SignOut"])}</button></form>
+        {UploadForm(language, $"/{language.Code}/thread", [], token)}
+        <form method="post" action="/{language.Code}/signout">{TokenField(token)}<button type="submit">{E(text[language, "Thread_SignOut"])}</button></form>
         """);
+
+    private string Replies(Language language, IReadOnlyList<ThreadReply> replies)
+    {
+        if (replies.Count == 0)
+        {
+            return $"<p>{E(text[language, "Thread_NoReplies"])}</p>";
+        }
+
+        var html = new StringBuilder($"<h2>{E(text[language, "Thread_Replies"])}</h2>");
+        foreach (var reply in replies)
+        {
+            var written = reply.WrittenAt.UtcDateTime.ToString(text[language, "Thread_ReplyDate"], language.Culture);
+            html.Append(CultureInfo.InvariantCulture, $"""<article class="reply"><h3>{E(text.Format(language, "Thread_Reply", written))}</h3><p class="reply-text">{E(reply.Text)}</p></article>""");
+        }
+
+        return html.ToString();
+    }
 
     public ContentHttpResult FollowUpReceived(Language language) => Page(language, "/thread", StatusCodes.Status200OK, text[language, "Received_Heading"], $"""
         <h1>{E(text[language, "Received_Heading"])}</h1>
@@ -113,7 +133,7 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             SubmissionProblem.FileNameTooLong => (StatusCodes.Status400BadRequest, text.Format(language, "Error_FileNameTooLong", limit.MaxFileNameCharacters)),
             SubmissionProblem.Empty => (StatusCodes.Status400BadRequest, text[language, "Error_Empty"]),
             SubmissionProblem.NotMultipart => (StatusCodes.Status415UnsupportedMediaType, text[language, "Error_NotMultipart"]),
-            SubmissionProblem.CrossSite => (StatusCodes.Status403Forbidden, text[language, "Error_NotMultipart"]),
+            SubmissionProblem.CrossSite => (StatusCodes.Status403Forbidden, text[language, "Error_FormExpired"]),
             SubmissionProblem.SignedOut => (StatusCodes.Status401Unauthorized, text[language, "Return_Heading"]),
             SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, text[language, "Error_UnknownDesk"]),
             SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, text[language, "Error_NotAccepting"]),
@@ -150,6 +170,8 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             </html>
             """, "text/html; charset=utf-8", statusCode: status);
     }
+
+    private static string TokenField(string token) => $"""<input type="hidden" name="{FormTokens.FieldName}" value="{E(token)}">""";
 
     private static string E(string value) => Html.Encode(value);
 }

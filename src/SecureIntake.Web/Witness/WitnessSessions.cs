@@ -17,11 +17,12 @@ internal sealed class WitnessSessions(TimeProvider clock)
 
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
 
-    public void SignIn(HttpContext context, Guid submissionId)
+    public void SignIn(HttpContext context, ThreadAccess access)
     {
         Forget(context);
+        EndIdleSessions();
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        _sessions[id] = new Session(submissionId, clock.GetUtcNow());
+        _sessions[id] = new Session(access, clock.GetUtcNow());
         context.Response.Cookies.Append(CookieName, id, new CookieOptions
         {
             HttpOnly = true,
@@ -32,8 +33,8 @@ internal sealed class WitnessSessions(TimeProvider clock)
         });
     }
 
-    /// <summary>The submission of the signed-in witness, or null.</summary>
-    public Guid? Current(HttpContext context)
+    /// <summary>The thread of the signed-in witness, or null.</summary>
+    public ThreadAccess? Current(HttpContext context)
     {
         if (!context.Request.Cookies.TryGetValue(CookieName, out var id) || id is null || !_sessions.TryGetValue(id, out var session))
         {
@@ -43,12 +44,12 @@ internal sealed class WitnessSessions(TimeProvider clock)
         var now = clock.GetUtcNow();
         if (now - session.LastSeen > IdleTimeout)
         {
-            _sessions.TryRemove(id, out _);
+            End(id);
             return null;
         }
 
         _sessions[id] = session with { LastSeen = now };
-        return session.SubmissionId;
+        return session.Access;
     }
 
     public void SignOut(HttpContext context)
@@ -62,9 +63,31 @@ internal sealed class WitnessSessions(TimeProvider clock)
     {
         if (context.Request.Cookies.TryGetValue(CookieName, out var id) && id is not null)
         {
-            _sessions.TryRemove(id, out _);
+            End(id);
         }
     }
 
-    private sealed record Session(Guid SubmissionId, DateTimeOffset LastSeen);
+    /// <summary>Sessions nobody comes back to must not keep their unlock keys in memory for ever.</summary>
+    private void EndIdleSessions()
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (id, session) in _sessions)
+        {
+            if (now - session.LastSeen > IdleTimeout)
+            {
+                End(id);
+            }
+        }
+    }
+
+    /// <summary>Forgets a session and wipes its unlock key (sessions idle past the time-out go when next looked up).</summary>
+    private void End(string id)
+    {
+        if (_sessions.TryRemove(id, out var session))
+        {
+            CryptographicOperations.ZeroMemory(session.Access.UnlockKey);
+        }
+    }
+
+    private sealed record Session(ThreadAccess Access, DateTimeOffset LastSeen);
 }

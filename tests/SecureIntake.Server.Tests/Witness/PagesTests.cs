@@ -70,7 +70,7 @@ public sealed class PagesTests(WitnessService service) : IClassFixture<WitnessSe
     [Fact]
     public async Task A_refusal_is_explained_in_the_witness_language()
     {
-        using var form = new MultipartFormDataContent { { new StringContent(" ", Encoding.UTF8), "message" } };
+        using var form = WitnessForms.Multipart(service.Token, " ");
 
         using var response = await service.Client.PostAsync(new Uri("/kk/submit", UriKind.Relative), form);
         var page = await response.Content.ReadAsStringAsync();

@@ -19,7 +19,7 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
         await using var service = SecureIntakeCli.Start(database, "web", $"--Storage:BlobDirectory={_blobs.Path}", "--Logging:LogLevel:Default=Debug",
             "--Logging:LogLevel:Microsoft.AspNetCore=Debug");
         await service.WaitUntilReadyAsync();
-        using var client = new HttpClient { BaseAddress = service.Address };
+        using var client = WitnessForms.NewBrowserlikeClient(service.Address);
 
         foreach (var path in new[] { "/en", "/en/submit" })
         {
@@ -28,10 +28,7 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
             (await client.SendAsync(page)).EnsureSuccessStatusCode();
         }
 
-        using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit")
-        {
-            Content = new MultipartFormDataContent { { new StringContent("testimony", Encoding.UTF8), "message" } },
-        };
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = WitnessForms.Multipart(await WitnessForms.TokenAsync(client), "testimony") };
         AddIdentifyingHeaders(post);
         (await client.SendAsync(post)).EnsureSuccessStatusCode();
         var (_, logs) = await service.StopAsync();

@@ -11,12 +11,12 @@ public sealed partial class ReturnTests(WitnessService service) : IClassFixture<
     public async Task A_witness_returns_with_the_codename_sends_a_follow_up_and_signs_out()
     {
         using var witness = NewBrowserlikeClient();
-        var receipt = await PostFormAsync(witness, "/en/submit", new MultipartFormDataContent { { new StringContent("first", Encoding.UTF8), "message" } });
+        var receipt = await PostFormAsync(witness, "/en/submit", WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "first"));
         var codename = CodenameIn(receipt);
 
         // Typed back by hand: other case and spacing.
-        using var signIn = await witness.PostAsync(new Uri("/en/return", UriKind.Relative),
-            new FormUrlEncodedContent([new("codename", "  " + codename.ToUpperInvariant().Replace(" ", "  ", StringComparison.Ordinal))]));
+        using var signIn = await witness.PostAsync(new Uri("/en/return", UriKind.Relative), new FormUrlEncodedContent(
+            [new("token", await WitnessForms.TokenAsync(witness, "/en/return")), new("codename", "  " + codename.ToUpperInvariant().Replace(" ", "  ", StringComparison.Ordinal))]));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         Assert.Equal("/en/thread", signIn.Headers.Location!.ToString());
         var cookie = signIn.Headers.GetValues("Set-Cookie").Single();
@@ -28,7 +28,7 @@ public sealed partial class ReturnTests(WitnessService service) : IClassFixture<
         var thread = await witness.GetStringAsync(new Uri("/en/thread", UriKind.Relative));
         Assert.Contains("Your submission", thread, StringComparison.Ordinal);
         var batches = await service.CountAsync("submission_items");
-        var followUp = await PostFormAsync(witness, "/en/thread", new MultipartFormDataContent { { new StringContent("second", Encoding.UTF8), "message" } });
+        var followUp = await PostFormAsync(witness, "/en/thread", WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/en/thread"), "second"));
         Assert.Contains("Your follow-up was received", followUp, StringComparison.Ordinal);
         Assert.Equal(batches + 2, await service.CountAsync("submission_items")); // the message and its manifest
 
@@ -39,12 +39,49 @@ public sealed partial class ReturnTests(WitnessService service) : IClassFixture<
     }
 
     [Fact]
+    public async Task Editors_replies_are_shown_after_sign_in_in_order_and_in_the_witness_language()
+    {
+        using var witness = NewBrowserlikeClient();
+        var before = await service.SubmissionIdsAsync();
+        var codename = CodenameIn(await PostFormAsync(witness, "/ru/submit", WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/ru/submit"), "Я был там")));
+        var submission = (await service.SubmissionIdsAsync()).Except(before).Single();
+        await service.ReplyAsync(submission, "Спасибо. Где именно это было?");
+        await service.ReplyAsync(submission, "Ещё вопрос: <script>alert(1)</script>");
+
+        using var signIn = await witness.PostAsync(new Uri("/ru/return", UriKind.Relative),
+            new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(witness, "/ru/return")), new("codename", codename)]));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        var thread = await witness.GetStringAsync(new Uri("/ru/thread", UriKind.Relative));
+
+        Assert.Contains("Ответы редакции", thread, StringComparison.Ordinal);
+        var first = thread.IndexOf("Спасибо. Где именно это было?", StringComparison.Ordinal);
+        var second = thread.IndexOf("Ещё вопрос: &lt;script&gt;alert(1)&lt;/script&gt;", StringComparison.Ordinal);
+        Assert.True(first > 0 && second > first, thread);
+        Assert.DoesNotContain("<script>", thread, StringComparison.Ordinal);
+        var month = DateTime.UtcNow.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("ru"));
+        Assert.Contains($"Редакция написала {month}", thread, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Another_site_cannot_sign_a_browser_into_a_thread_without_the_forms_token()
+    {
+        using var witness = NewBrowserlikeClient();
+        var codename = CodenameIn(await PostFormAsync(witness, "/en/submit", WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "mine")));
+        using var victim = NewBrowserlikeClient();
+
+        using var forged = await victim.PostAsync(new Uri("/en/return", UriKind.Relative), new FormUrlEncodedContent([new("codename", codename)]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.False(forged.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("si_witness", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_wrong_codename_gets_nothing_and_no_session()
     {
         using var stranger = NewBrowserlikeClient();
 
-        using var response = await stranger.PostAsync(new Uri("/ru/return", UriKind.Relative),
-            new FormUrlEncodedContent([new("codename", "abacus abdomen abide abiding ablaze able abnormal")]));
+        using var response = await stranger.PostAsync(new Uri("/ru/return", UriKind.Relative), new FormUrlEncodedContent(
+            [new("token", await WitnessForms.TokenAsync(stranger, "/ru/return")), new("codename", "abacus abdomen abide abiding ablaze able abnormal")]));
         var page = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -65,8 +102,7 @@ public sealed partial class ReturnTests(WitnessService service) : IClassFixture<
         Assert.Equal(items, await service.CountAsync("submission_items"));
     }
 
-    private HttpClient NewBrowserlikeClient() =>
-        new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = service.Client.BaseAddress };
+    private HttpClient NewBrowserlikeClient() => WitnessForms.NewBrowserlikeClient(service.Client.BaseAddress!);
 
     private static async Task<string> PostFormAsync(HttpClient client, string path, HttpContent content)
     {

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Replies;
 using SecureIntake.Testing;
 
 namespace SecureIntake.Server.Tests.Witness;
@@ -18,7 +22,10 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
 
     public string Database { get; private set; } = "";
 
+    /// <summary>A client that keeps cookies like a browser; <see cref="Token"/> is its form token.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    public string Token { get; private set; } = "";
 
     public ServerTestKeys Keys { get; } = new();
 
@@ -31,7 +38,8 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
             $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000", "--Intake:MaxConcurrentSubmissions=1",
             $"--Web:OnionAddress={OnionAddress}");
         await _service.WaitUntilReadyAsync();
-        Client = new HttpClient { BaseAddress = _service.Address };
+        Client = WitnessForms.NewBrowserlikeClient(_service.Address);
+        Token = await WitnessForms.TokenAsync(Client);
     }
 
     public async Task DisposeAsync()
@@ -47,6 +55,30 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
     {
         Keys.Dispose();
         _blobs.Dispose();
+    }
+
+    /// <summary>An editor's reply, written as the desk will write it: through the core, to this service's database and blobs.</summary>
+    public async Task ReplyAsync(Guid submission, string text)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Database);
+        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = BlobDirectory, MinimumFreeBytes = 0 }));
+        var replies = new ThreadReplies(new RecipientStore(dataSource, TimeProvider.System), blobs, dataSource, TimeProvider.System);
+        await replies.AddAsync(submission, text, CancellationToken.None);
+    }
+
+    public async Task<IReadOnlyList<Guid>> SubmissionIdsAsync()
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT id FROM submissions", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
     }
 
     public async Task<long> CountAsync(string table)
@@ -174,6 +206,27 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     }
 
     [Fact]
+    public async Task A_post_without_the_forms_token_or_with_another_browsers_token_is_refused_and_nothing_is_kept()
+    {
+        using var otherBrowser = WitnessForms.NewBrowserlikeClient(service.Client.BaseAddress!);
+        var otherToken = await WitnessForms.TokenAsync(otherBrowser);
+
+        await AssertNothingStoredAsync(async () =>
+        {
+            using var withoutToken = await PostAsync(new MultipartFormDataContent { { new StringContent("no token", Encoding.UTF8), "message" } });
+            Assert.Equal(HttpStatusCode.Forbidden, withoutToken.StatusCode);
+            Assert.Contains("reload the page", await withoutToken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            using var someoneElses = await PostAsync(WitnessForms.Multipart(otherToken, "token from another browser"));
+            Assert.Equal(HttpStatusCode.Forbidden, someoneElses.StatusCode);
+
+            using var noCookie = new HttpClient { BaseAddress = service.Client.BaseAddress };
+            using var cookieless = await noCookie.PostAsync(new Uri("/en/submit", UriKind.Relative), Form("right token, no cookie"));
+            Assert.Equal(HttpStatusCode.Forbidden, cookieless.StatusCode);
+        });
+    }
+
+    [Fact]
     public async Task A_same_origin_post_with_origin_null_is_accepted_as_browsers_send_it_under_no_referrer()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = Form("from our own form") };
@@ -190,7 +243,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         // The first post stalls half-way, holding the only place; the second must not wait for it.
         var release = new TaskCompletionSource();
-        var stalled = new MultipartFormDataContent { { new StringContent("slow", Encoding.UTF8), "message" } };
+        var stalled = WitnessForms.Multipart(service.Token, "slow");
         stalled.Add(new StalledContent(release.Task), "files", "slow.bin");
         using var first = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = stalled };
         first.Headers.TransferEncodingChunked = true;
@@ -233,9 +286,9 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     private Task<HttpResponseMessage> PostAsync(MultipartFormDataContent form) =>
         service.Client.PostAsync(new Uri("/en/submit", UriKind.Relative), form);
 
-    private static MultipartFormDataContent Form(string message, params (string Name, byte[] Content)[] files)
+    private MultipartFormDataContent Form(string message, params (string Name, byte[] Content)[] files)
     {
-        var form = new MultipartFormDataContent { { new StringContent(message, Encoding.UTF8), "message" } };
+        var form = WitnessForms.Multipart(service.Token, message);
         foreach (var (name, content) in files)
         {
             var part = new ByteArrayContent(content);

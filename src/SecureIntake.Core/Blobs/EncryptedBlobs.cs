@@ -1,0 +1,39 @@
+using SecureIntake.Crypto.Encryption;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Core.Blobs;
+
+/// <summary>A blob that holds one whole OpenPGP message and is durable on disk.</summary>
+public sealed record SealedBlob(Guid Id, long PlaintextBytes, long CiphertextBytes);
+
+public static class EncryptedBlobs
+{
+    private const int CopyBufferBytes = 1 << 16;
+
+    /// <summary>
+    /// Streams <paramref name="content"/> through OpenPGP encryption to <paramref name="recipients"/> into a new
+    /// blob and seals it. On any failure the partial blob is deleted again: nothing is left half-written.
+    /// </summary>
+    public static async Task<SealedBlob> WriteEncryptedAsync(this BlobStore blobs, IReadOnlyCollection<RecipientKey> recipients, Stream content,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blobs);
+        ArgumentNullException.ThrowIfNull(content);
+        await using var blob = blobs.Create();
+        long plaintextBytes = 0;
+        await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false))
+        {
+            var buffer = new byte[CopyBufferBytes];
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                plaintextBytes += read;
+            }
+
+            await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SealedBlob(blob.Id, plaintextBytes, await blob.SealAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

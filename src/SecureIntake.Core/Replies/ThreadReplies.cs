@@ -1,0 +1,168 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Intake;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Crypto.Decryption;
+using SecureIntake.Crypto.Keys;
+
+namespace SecureIntake.Core.Replies;
+
+/// <summary>
+/// Editors' replies to a witness. A reply is encrypted to the thread's reply key and to the desk's
+/// recipients (so the desk can read what it said), stored as an item of the submission, and numbered
+/// per thread. Reading replies takes the unlock key that only the witness's codename yields.
+/// </summary>
+public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    public const int MaxReplyCharacters = 20_000;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Stores a reply once it is durable and committed; returns its number in the thread.</summary>
+    public async Task<int> AddAsync(Guid submissionId, string text, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new ReplyRefusedException("a reply needs some text");
+        }
+
+        if (text.Length > MaxReplyCharacters)
+        {
+            throw new ReplyRefusedException($"a reply is at most {MaxReplyCharacters} characters");
+        }
+
+        var (desk, certificate) = await ThreadAsync(submissionId, cancellationToken).ConfigureAwait(false);
+        var (_, deskKeys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
+        if (deskKeys.Count == 0)
+        {
+            throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
+        }
+
+        var threadKey = RecipientKeyReader.Read(certificate, clock.GetUtcNow()).Single().Key
+            ?? throw new InvalidOperationException($"the reply key of submission {submissionId} is not usable");
+
+        SealedBlob blob;
+        using (var plaintext = new MemoryStream(StrictUtf8.GetBytes(text)))
+        {
+            blob = await blobs.WriteEncryptedAsync([.. deskKeys, threadKey], plaintext, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await InsertAsync(submissionId, blob, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A reply that is not committed must not stay on disk (the orphan sweep would get it, but later).
+            blobs.Delete([blob.Id]);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Every reply on the thread, oldest first, decrypted in memory with the thread's reply key. Throws
+    /// <see cref="CryptographicException"/> when <paramref name="unlockKey"/> is not the thread's.
+    /// </summary>
+    public async Task<IReadOnlyList<ThreadReply>> ReadAsync(Guid submissionId, byte[] unlockKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var keyQuery = new NpgsqlCommand("SELECT reply_secret_key_sealed FROM submissions WHERE id = @id", connection);
+        keyQuery.Parameters.AddWithValue("id", submissionId);
+        if (await keyQuery.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not byte[] sealedKey)
+        {
+            return [];
+        }
+
+        var secretKey = ThreadKey.Unseal(sealedKey, submissionId, unlockKey);
+        OpenPgpDecryptor decryptor;
+        try
+        {
+            decryptor = OpenPgpDecryptor.FromSecretKeys(secretKey, []);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secretKey);
+        }
+
+        await using var items = new NpgsqlCommand(
+            "SELECT id, reply_number, added_at FROM submission_items WHERE submission_id = @id AND kind = 'reply' ORDER BY reply_number", connection);
+        items.Parameters.AddWithValue("id", submissionId);
+        var found = new List<(Guid Id, int Number, DateTimeOffset WrittenAt)>();
+        await using (var reader = await items.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+
+        var replies = new List<ThreadReply>(found.Count);
+        foreach (var (id, number, writtenAt) in found)
+        {
+            // Replies are small; their plaintext stays in memory and is never written anywhere.
+            using var plaintext = new MemoryStream();
+            await using (var ciphertext = blobs.OpenRead(id))
+            {
+                await decryptor.DecryptAsync(ciphertext, plaintext, cancellationToken).ConfigureAwait(false);
+            }
+
+            replies.Add(new ThreadReply(number, writtenAt, StrictUtf8.GetString(plaintext.GetBuffer(), 0, (int)plaintext.Length)));
+        }
+
+        return replies;
+    }
+
+    private async Task<(string Desk, byte[] Certificate)> ThreadAsync(Guid submissionId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT d.name, s.reply_certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
+        command.Parameters.AddWithValue("id", submissionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new ReplyRefusedException("there is no such submission");
+        }
+
+        return reader.IsDBNull(1)
+            ? throw new ReplyRefusedException("this submission came without a codename, so the witness cannot read a reply")
+            : (reader.GetString(0), reader.GetFieldValue<byte[]>(1));
+    }
+
+    private async Task<int> InsertAsync(Guid submissionId, SealedBlob blob, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // The row lock orders replies written at the same moment, so each gets the next number.
+        await using var next = new NpgsqlCommand("""
+            SELECT COALESCE(MAX(i.reply_number), 0) + 1
+            FROM (SELECT id FROM submissions WHERE id = @submission FOR UPDATE) s
+            LEFT JOIN submission_items i ON i.submission_id = s.id AND i.kind = 'reply'
+            GROUP BY s.id
+            """, connection, transaction);
+        next.Parameters.AddWithValue("submission", submissionId);
+        var number = await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?
+            ?? throw new ReplyRefusedException("there is no such submission");
+
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number)
+            VALUES (@id, @submission, @id, 'editor', 'reply', @bytes, @minute, @number)
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("id", blob.Id);
+        insert.Parameters.AddWithValue("submission", submissionId);
+        insert.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
+        insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
+        insert.Parameters.AddWithValue("number", number);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return number;
+    }
+}
+
+/// <summary>One reply as the witness reads it; the time is only to the minute, as everything stored.</summary>
+public sealed record ThreadReply(int Number, DateTimeOffset WrittenAt, string Text);
+
+public sealed class ReplyRefusedException(string message) : Exception(message);
