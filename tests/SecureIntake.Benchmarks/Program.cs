@@ -5,6 +5,7 @@ return args switch
     ["encrypt", .. var rest] => await EncryptBenchmark.RunAsync(rest),
     ["encrypt-once", var certificates, var input, var output] => await EncryptBenchmark.EncryptOnceAsync(certificates, input, output),
     ["upload", .. var rest] => await UploadBenchmark.RunAsync(rest),
+    ["submissions", .. var rest] => await SubmissionsBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -13,6 +14,7 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/SecureIntake.Benchmarks -- encrypt [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- upload [--size-mib N] [--runs N] [--dir DIR]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- submissions [--count N] [--concurrency N] [--dir DIR]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
@@ -21,6 +23,11 @@ static int Usage()
                     endpoint that streams it to a null sink (the ceiling), into `secureintake web`
                     (encrypt, fsync, commit), and `gpg --encrypt` of the same file; prints the three
                     throughputs, the ratios and the server's peak memory.
+          submissions
+                    sends N small submissions (default 200), a given number at a time (default 8),
+                    to `secureintake web` with production codename parameters; prints submissions/s
+                    next to the ceiling one Argon2id hash per submission sets, p50/p99 latency and
+                    errors (exit 1 on any error).
         """);
     return 2;
 }

@@ -126,7 +126,7 @@ internal static class UploadBenchmark
         }
     }
 
-    private static ProcessStartInfo StartInfo(string server, int port, Dictionary<string, string> environment)
+    internal static ProcessStartInfo StartInfo(string server, int port, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { server, "web", $"--Urls=http://127.0.0.1:{port}" })
@@ -142,7 +142,7 @@ internal static class UploadBenchmark
         return start;
     }
 
-    private static async Task WaitForAsync(Uri health)
+    internal static async Task WaitForAsync(Uri health)
     {
         using var client = new HttpClient();
         for (var attempt = 0; attempt < 300; attempt++)
@@ -164,7 +164,7 @@ internal static class UploadBenchmark
         throw new TimeoutException("secureintake did not start");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -20,7 +20,7 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, T
         await _running.WaitAsync(cancellationToken);
         try
         {
-            var secrets = await Task.Run(() => codenames.Derive(typed), cancellationToken);
+            var secrets = await codenames.DeriveAsync(typed, cancellationToken);
             return await intake.FindByCodenameAsync(secrets.Locator, cancellationToken) is { } submissionId
                 ? new ThreadAccess(submissionId, secrets.UnlockKey)
                 : null;

@@ -131,7 +131,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
             if (followUpOf is null)
             {
                 codename = codenames.Generate();
-                draft!.SetCodename(codenames.Derive(codename));
+                draft!.SetCodename(await codenames.DeriveAsync(codename, cancellationToken));
             }
 
             return new ReceivedSubmission(await draft!.CommitAsync(cancellationToken), codename);
