@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, headless Chromium). Installs what is missing from
+# Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, the argon2 reference tool, headless Chromium). Installs what is missing from
 # Debian's packages first (as root, or through sudo), since tests never skip a missing part.
 # Extra arguments go to `dotnet test`, e.g. --filter "FullyQualifiedName~Crypto".
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v psql >/dev/null || need+=(postgresql-client)
 command -v gpg >/dev/null || need+=(gnupg)
 command -v gpgconf >/dev/null || need+=(gpgconf)
 command -v sq >/dev/null || need+=(sq)
+command -v argon2 >/dev/null || need+=(argon2)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 ldconfig -p 2>/dev/null | grep -q 'libgcrypt.so.20 ' || need+=(libgcrypt20)
