@@ -2,12 +2,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SecureIntake.Core.Audit;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Codenames;
+using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
 using SecureIntake.Core.Storage;
+using SecureIntake.Core.Triage;
 
 namespace SecureIntake.Core;
 
@@ -28,6 +31,20 @@ public static class CoreServices
         services.AddSingleton<BlobStore>();
         services.AddSingleton<IntakeService>();
         services.AddSingleton<ThreadReplies>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<DeskSessions>();
+        services.AddSingleton<TriageListing>();
+        services.AddSingleton<TriageActions>();
+        services.AddSingleton<SubmissionArchive>();
+        services.AddTransient<RetentionSweep>();
+        services.AddOptions<EditorOptions>().Bind(configuration.GetSection(EditorOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EditorOptions>, EditorOptionsValidator>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<EditorOptions>>().Value;
+            return new PasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
+        });
+        services.AddSingleton<EditorStore>();
         services.AddTransient<BatchArrivedJob>();
         services.AddTransient<OrphanBlobSweep>();
         return services;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core;
+using SecureIntake.Web.Desk;
 using SecureIntake.Web.Security;
 using SecureIntake.Web.Witness;
 
@@ -25,6 +26,8 @@ public static class WebServices
         services.AddSingleton<CodenameCheck>();
         services.AddSecureIntakeCodenames(configuration);
         services.AddSingleton<WitnessPages>();
+        services.AddSingleton<DeskPages>();
+        services.AddSingleton<DeskAccess>();
         return services;
     }
 

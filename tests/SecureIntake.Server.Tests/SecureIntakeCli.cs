@@ -13,6 +13,11 @@ internal static class SecureIntakeCli
     public static Task<ToolResult> RunAsync(string? connectionString, params string[] arguments) =>
         ExternalTool.RunAsync("dotnet", [Program, .. arguments], environment: Environment(connectionString), timeout: TimeSpan.FromMinutes(2));
 
+    /// <summary>Runs a command that reads from standard input (a password, say) with <paramref name="input"/> piped in.</summary>
+    public static Task<ToolResult> RunWithInputAsync(string? connectionString, string input, params string[] arguments) =>
+        ExternalTool.RunAsync("dotnet", [Program, .. arguments], System.Text.Encoding.UTF8.GetBytes(input), environment: Environment(connectionString),
+            timeout: TimeSpan.FromMinutes(2));
+
     /// <summary>Starts a long-running role on a free loopback port; dispose stops it as systemd would (SIGTERM).</summary>
     public static RunningService Start(string connectionString, string role, params string[] settings)
     {
@@ -50,6 +55,8 @@ internal static class SecureIntakeCli
         // The cheapest Argon2id the settings allow: these tests are about behaviour; the cost is measured elsewhere.
         ["SECUREINTAKE_Codenames__MemoryKiB"] = "8192",
         ["SECUREINTAKE_Codenames__Iterations"] = "1",
+        ["SECUREINTAKE_Editors__PasswordMemoryKiB"] = "8192",
+        ["SECUREINTAKE_Editors__PasswordIterations"] = "1",
         ["DOTNET_NOLOGO"] = "1",
     };
 

@@ -79,6 +79,16 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
             await insertItem.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // The queue shows counts and sizes without adding up items for every row it lists.
+        await using (var totals = new NpgsqlCommand(
+            "UPDATE submissions SET witness_batches = witness_batches + 1, file_count = file_count + @files, ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id", connection))
+        {
+            totals.Parameters.AddWithValue("id", target.SubmissionId);
+            totals.Parameters.AddWithValue("files", draft.Items.Count(i => i.Kind is ItemKind.File or ItemKind.Email));
+            totals.Parameters.AddWithValue("bytes", draft.Items.Sum(i => i.CiphertextBytes));
+            await totals.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var storage = new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(connection, EnlistedStorage), EnlistedStorage);
         new BackgroundJobClient(storage).Enqueue<BatchArrivedJob>(job => job.RunAsync(target.SubmissionId, draft.BatchId, CancellationToken.None));
         scope.Complete();

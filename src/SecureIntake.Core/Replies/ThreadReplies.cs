@@ -157,6 +157,10 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
         insert.Parameters.AddWithValue("number", number);
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var totals = new NpgsqlCommand("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @submission", connection, transaction);
+        totals.Parameters.AddWithValue("submission", submissionId);
+        totals.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
+        await totals.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return number;
     }

@@ -32,6 +32,7 @@ internal static class Commands
             RunCommands.Role("worker", "Run only the worker role (the Hangfire server: queued and recurring jobs)", ServiceRoles.Worker),
             MigrateCommand.Build(),
             KeysCommands.Build(),
+            EditorsCommands.Build(),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, cancellationToken) => RunCommands.RunAsync(parse, ServiceRoles.All, cancellationToken));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SecureIntake.Server.Hosting;
 using SecureIntake.Web;
+using SecureIntake.Web.Desk;
 using SecureIntake.Web.Witness;
 
 namespace SecureIntake.Server.CommandLine;
@@ -40,6 +41,7 @@ internal static class RunCommands
             app.UseSecureIntakeWeb();
             app.MapSecureIntakeBasics();
             app.MapWitness();
+            app.MapDesk();
             host = app;
         }
         else

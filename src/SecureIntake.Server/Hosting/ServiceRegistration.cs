@@ -5,6 +5,7 @@ using SecureIntake.Core;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
+using SecureIntake.Core.Triage;
 
 namespace SecureIntake.Server.Hosting;
 
@@ -42,6 +43,7 @@ internal static class ServiceRegistration
         {
             recurringJobs.AddOrUpdate<RecipientKeyCheck>("recipient-key-check", check => check.RunAsync(CancellationToken.None), Cron.Daily(6));
             recurringJobs.AddOrUpdate<OrphanBlobSweep>("orphan-blob-sweep", sweep => sweep.RunAsync(CancellationToken.None), Cron.Hourly());
+            recurringJobs.AddOrUpdate<RetentionSweep>("retention-sweep", sweep => sweep.RunAsync(CancellationToken.None), Cron.Hourly(30));
             return Task.CompletedTask;
         }
 

@@ -1,0 +1,264 @@
+using System.Security.Cryptography;
+using Npgsql;
+using SecureIntake.Core.Audit;
+
+namespace SecureIntake.Core.Editors;
+
+public enum EditorRole
+{
+    Editor,
+    Admin,
+}
+
+public sealed record Editor(Guid Id, string Name, EditorRole Role, bool Disabled);
+
+/// <summary>A new editor, or one whose second factor was reset: the secret is shown to the admin once, never again.</summary>
+public sealed record TwoFactorEnrolment(Editor Editor, byte[] TotpSecret)
+{
+    public string ProvisioningUri(string issuer) => Totp.ProvisioningUri(issuer, Editor.Name, TotpSecret);
+}
+
+public abstract record SignInResult
+{
+    public sealed record SignedIn(Editor Editor) : SignInResult;
+
+    /// <summary>Wrong name, password or code, or a disabled account: the editor is not told which.</summary>
+    public sealed record Refused : SignInResult;
+
+    public sealed record LockedOut(DateTimeOffset Until) : SignInResult;
+}
+
+/// <summary>
+/// Editor accounts: password (Argon2id) plus a TOTP code that is required, never optional, and never
+/// accepted twice. Failed attempts lock the account for a growing while; every attempt is audited.
+/// </summary>
+public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hasher, AuditLog audit, TimeProvider clock) : IDisposable
+{
+    public const int FailuresBeforeLockout = 5;
+    public static readonly TimeSpan LongestLockout = TimeSpan.FromHours(1);
+
+    // Password hashes are memory-hard; more at once than cores only queues them up in memory.
+    private readonly SemaphoreSlim _hashing = new(Math.Max(1, Environment.ProcessorCount));
+
+    // Unknown names still cost a full hash, so timing does not tell which names exist.
+    private readonly Lazy<string> _decoyHash = new(() => hasher.Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+
+    public static string NormalizeName(string name) => name.Trim().ToLowerInvariant();
+
+    public async Task<TwoFactorEnrolment> AddAsync(string name, EditorRole role, string password, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(password);
+        name = NormalizeName(name);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9._-]{0,62}$"))
+        {
+            throw new EditorRefusedException("a name is 1 to 63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+
+        if (PasswordPolicy.Problem(password, name) is { } problem)
+        {
+            throw new EditorRefusedException($"the password is refused: {problem}");
+        }
+
+        var secret = Totp.NewSecret();
+        var hash = await HashAsync(password, cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO editors (name, role, password_hash, totp_secret) VALUES (@name, @role, @hash, @secret)
+            ON CONFLICT (name) DO NOTHING RETURNING id
+            """);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("role", RoleText(role));
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("secret", secret);
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+        {
+            throw new EditorRefusedException($"there is already an editor named '{name}'");
+        }
+
+        await audit.WriteAsync(new AuditEntry(null, null, "editor added", Detail: $"{name} ({RoleText(role)})"), cancellationToken).ConfigureAwait(false);
+        return new TwoFactorEnrolment(new Editor(id, name, role, false), secret);
+    }
+
+    public async Task<IReadOnlyList<Editor>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, name, role, disabled FROM editors ORDER BY name");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var editors = new List<Editor>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            editors.Add(new Editor(reader.GetGuid(0), reader.GetString(1), ParseRole(reader.GetString(2)), reader.GetBoolean(3)));
+        }
+
+        return editors;
+    }
+
+    /// <summary>Disables the account and ends its sessions at once (browser and desk tool).</summary>
+    public async Task DisableAsync(string name, CancellationToken cancellationToken)
+    {
+        await ChangeAsync(name, "UPDATE editors SET disabled = true WHERE name = @name RETURNING id", "editor disabled", cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task EnableAsync(string name, CancellationToken cancellationToken)
+    {
+        await ChangeAsync(name, "UPDATE editors SET disabled = false, failed_sign_ins = 0, locked_until = NULL WHERE name = @name RETURNING id",
+            "editor enabled", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A new TOTP secret (the old authenticator stops working) and the end of every session.</summary>
+    public async Task<TwoFactorEnrolment> ResetTwoFactorAsync(string name, CancellationToken cancellationToken)
+    {
+        var secret = Totp.NewSecret();
+        await using var command = dataSource.CreateCommand("""
+            UPDATE editors SET totp_secret = @secret, totp_last_step = 0 WHERE name = @name RETURNING id, role, disabled
+            """);
+        command.Parameters.AddWithValue("name", NormalizeName(name));
+        command.Parameters.AddWithValue("secret", secret);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+        }
+
+        var editor = new Editor(reader.GetGuid(0), NormalizeName(name), ParseRole(reader.GetString(1)), reader.GetBoolean(2));
+        await reader.DisposeAsync().ConfigureAwait(false);
+        await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(new AuditEntry(null, null, "editor second factor reset", Detail: editor.Name), cancellationToken).ConfigureAwait(false);
+        return new TwoFactorEnrolment(editor, secret);
+    }
+
+    public async Task<SignInResult> SignInAsync(string name, string password, string code, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(password);
+        ArgumentNullException.ThrowIfNull(code);
+        name = NormalizeName(name);
+        var now = clock.GetUtcNow();
+        var account = await FindAccountAsync(name, cancellationToken).ConfigureAwait(false);
+
+        if (account?.LockedUntil is { } until && until > now)
+        {
+            await AuditSignInAsync(account, "sign-in refused", "account locked after failed attempts", cancellationToken).ConfigureAwait(false);
+            return new SignInResult.LockedOut(until);
+        }
+
+        var passwordOk = await VerifyAsync(password, account?.PasswordHash ?? _decoyHash.Value, cancellationToken).ConfigureAwait(false);
+        if (account is null)
+        {
+            // The typed name is not logged: people type passwords into name fields.
+            await audit.WriteAsync(new AuditEntry(null, null, "sign-in refused", Detail: "unknown account"), cancellationToken).ConfigureAwait(false);
+            return new SignInResult.Refused();
+        }
+
+        var step = passwordOk ? Totp.Verify(account.TotpSecret, code, now, account.TotpLastStep) : null;
+        if (!passwordOk || step is null || account.Disabled || !await ClaimStepAsync(account.Id, step.Value, cancellationToken).ConfigureAwait(false))
+        {
+            var reason = !passwordOk ? "wrong password" : account.Disabled ? "account disabled" : "wrong or reused code";
+            await RecordFailureAsync(account, now, cancellationToken).ConfigureAwait(false);
+            await AuditSignInAsync(account, "sign-in refused", reason, cancellationToken).ConfigureAwait(false);
+            return new SignInResult.Refused();
+        }
+
+        await AuditSignInAsync(account, "signed in", "", cancellationToken).ConfigureAwait(false);
+        return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false));
+    }
+
+    public void Dispose() => _hashing.Dispose();
+
+    internal static string RoleText(EditorRole role) => role == EditorRole.Admin ? "admin" : "editor";
+
+    internal static EditorRole ParseRole(string role) => role == "admin" ? EditorRole.Admin : EditorRole.Editor;
+
+    /// <summary>Records the accepted step only if no newer one was used meanwhile: a code works once, even when raced.</summary>
+    private async Task<bool> ClaimStepAsync(Guid editorId, long step, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE editors SET totp_last_step = @step, failed_sign_ins = 0, locked_until = NULL
+            WHERE id = @id AND totp_last_step < @step AND NOT disabled
+            """);
+        command.Parameters.AddWithValue("id", editorId);
+        command.Parameters.AddWithValue("step", step);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    private async Task RecordFailureAsync(Account account, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var failures = account.FailedSignIns + 1;
+        DateTimeOffset? lockedUntil = failures >= FailuresBeforeLockout
+            ? now + TimeSpan.FromMinutes(Math.Min(Math.Pow(2, failures - FailuresBeforeLockout), LongestLockout.TotalMinutes))
+            : null;
+        await using var command = dataSource.CreateCommand("UPDATE editors SET failed_sign_ins = failed_sign_ins + 1, locked_until = @until WHERE id = @id");
+        command.Parameters.AddWithValue("id", account.Id);
+        command.Parameters.AddWithValue("until", (object?)lockedUntil ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task AuditSignInAsync(Account account, string action, string detail, CancellationToken cancellationToken) =>
+        audit.WriteAsync(new AuditEntry(account.Id, account.Name, action, Detail: detail), cancellationToken);
+
+    private async Task ChangeAsync(string name, string sql, string action, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("name", NormalizeName(name));
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+        {
+            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+        }
+
+        await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(new AuditEntry(null, null, action, Detail: NormalizeName(name)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task EndSessionsAsync(Guid editorId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM desk_sessions WHERE editor_id = @id");
+        command.Parameters.AddWithValue("id", editorId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    {
+        await _hashing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return hasher.Hash(password);
+        }
+        finally
+        {
+            _hashing.Release();
+        }
+    }
+
+    private async Task<bool> VerifyAsync(string password, string encoded, CancellationToken cancellationToken)
+    {
+        await _hashing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return hasher.Verify(password, encoded);
+        }
+        finally
+        {
+            _hashing.Release();
+        }
+    }
+
+    private async Task<Account?> FindAccountAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, role, password_hash, totp_secret, totp_last_step, disabled, failed_sign_ins, locked_until FROM editors WHERE name = @name
+            """);
+        command.Parameters.AddWithValue("name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new Account(reader.GetGuid(0), name, ParseRole(reader.GetString(1)), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+            reader.GetInt64(4), reader.GetBoolean(5), reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+    }
+
+    private sealed record Account(Guid Id, string Name, EditorRole Role, string PasswordHash, byte[] TotpSecret, long TotpLastStep, bool Disabled,
+        int FailedSignIns, DateTimeOffset? LockedUntil);
+}
+
+public sealed class EditorRefusedException(string message) : Exception(message);

@@ -1,0 +1,281 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Npgsql;
+using SecureIntake.Core.Audit;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Editors;
+using SecureIntake.Core.Intake;
+using SecureIntake.Core.Recipients;
+
+namespace SecureIntake.Core.Triage;
+
+public sealed record SubmissionItem(Guid Id, Guid BatchId, string Author, string Kind, long CiphertextBytes, DateTimeOffset AddedAt, int? ReplyNumber);
+
+public sealed record SubmissionEvent(DateTimeOffset At, string? Editor, string Change);
+
+public sealed record SubmissionDetails(QueueRow Row, IReadOnlyList<SubmissionItem> Items, IReadOnlyList<SubmissionEvent> Events, bool CanReply);
+
+/// <summary>
+/// What editors do to submissions: status, assignee, priority, tags, hold, notes, deletion. Every change
+/// is recorded in the submission's history and in the audit log with who made it; bulk changes are one
+/// transaction, so a selection changes wholly or not at all.
+/// </summary>
+public sealed partial class TriageActions(NpgsqlDataSource dataSource, RecipientStore recipients, BlobStore blobs, AuditLog audit, TimeProvider clock)
+{
+    public const int MaxNoteCharacters = 20_000;
+
+    public async Task<SubmissionDetails?> DetailsAsync(Guid id, TriageListing queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        if (await queue.FindAsync(id, cancellationToken).ConfigureAwait(false) is not { } row)
+        {
+            return null;
+        }
+
+        var items = new List<SubmissionItem>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number FROM submission_items
+            WHERE submission_id = @id ORDER BY added_at, batch_id, kind = 'manifest', id
+            """))
+        {
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(new SubmissionItem(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4),
+                    reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetInt32(6)));
+            }
+        }
+
+        var events = new List<SubmissionEvent>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT v.at, e.name, v.change FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @id ORDER BY v.id
+            """))
+        {
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(new SubmissionEvent(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        bool canReply;
+        await using (var command = dataSource.CreateCommand("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @id"))
+        {
+            command.Parameters.AddWithValue("id", id);
+            canReply = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        return new SubmissionDetails(row, items, events, canReply);
+    }
+
+    /// <summary>An editor opened the submission: the "witness wrote since" mark goes, and the view is audited.</summary>
+    public async Task MarkSeenAsync(Editor by, Guid id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        await using var command = dataSource.CreateCommand("UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "viewed", id), cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SetStatusAsync(Editor by, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
+        !TriageListing.Statuses.Contains(status)
+            ? throw new TriageRefusedException($"'{status}' is not a status")
+            : ChangeAsync(by, ids, "UPDATE submissions SET status = @value WHERE id = @id AND status <> @value", status, $"status: {status}", cancellationToken);
+
+    public Task SetPriorityAsync(Editor by, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
+        !TriageListing.Priorities.Contains(priority)
+            ? throw new TriageRefusedException($"'{priority}' is not a priority")
+            : ChangeAsync(by, ids, "UPDATE submissions SET priority = @value WHERE id = @id AND priority <> @value", priority, $"priority: {priority}", cancellationToken);
+
+    /// <summary>Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty.</summary>
+    public async Task AssignAsync(Editor by, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(editorName))
+        {
+            await ChangeAsync(by, ids, "UPDATE submissions SET assignee_id = NULL WHERE id = @id AND assignee_id IS NOT NULL", "", "unassigned", cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var name = EditorStore.NormalizeName(editorName);
+        await using var find = dataSource.CreateCommand("SELECT id FROM editors WHERE name = @name AND NOT disabled");
+        find.Parameters.AddWithValue("name", name);
+        if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid)
+        {
+            throw new TriageRefusedException($"there is no active editor named '{name}'");
+        }
+
+        await ChangeAsync(by, ids, """
+            UPDATE submissions SET assignee_id = (SELECT id FROM editors WHERE name = @value)
+            WHERE id = @id AND assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @value)
+            """, name, $"assigned to {name}", cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task AddTagAsync(Editor by, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
+    {
+        tag = ValidTag(tag);
+        return ChangeAsync(by, ids, "UPDATE submissions SET tags = array_append(tags, @value) WHERE id = @id AND NOT tags @> ARRAY[@value]::text[]",
+            tag, $"tag added: {tag}", cancellationToken);
+    }
+
+    public Task RemoveTagAsync(Editor by, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
+    {
+        tag = ValidTag(tag);
+        return ChangeAsync(by, ids, "UPDATE submissions SET tags = array_remove(tags, @value) WHERE id = @id AND tags @> ARRAY[@value]::text[]",
+            tag, $"tag removed: {tag}", cancellationToken);
+    }
+
+    /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
+    public Task SetHoldAsync(Editor by, Guid id, bool hold, CancellationToken cancellationToken) =>
+        ChangeAsync(by, [id], "UPDATE submissions SET on_hold = @value::boolean WHERE id = @id AND on_hold <> @value::boolean",
+            hold ? "true" : "false", hold ? "put on hold" : "hold lifted", cancellationToken);
+
+    /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
+    public async Task AddNoteAsync(Editor by, Guid id, string text, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text) || text.Length > MaxNoteCharacters)
+        {
+            throw new TriageRefusedException($"a note has some text and at most {MaxNoteCharacters} characters");
+        }
+
+        string desk;
+        await using (var command = dataSource.CreateCommand("SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id"))
+        {
+            command.Parameters.AddWithValue("id", id);
+            desk = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? throw new TriageRefusedException("there is no such submission");
+        }
+
+        var (_, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
+        if (keys.Count == 0)
+        {
+            throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
+        }
+
+        SealedBlob blob;
+        using (var plaintext = new MemoryStream(Encoding.UTF8.GetBytes(text)))
+        {
+            blob = await blobs.WriteEncryptedAsync(keys, plaintext, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var insert = new NpgsqlCommand("""
+                INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
+                VALUES (@item, @id, @item, 'editor', 'note', @bytes, @minute);
+                UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id;
+                """, connection, transaction))
+            {
+                insert.Parameters.AddWithValue("item", blob.Id);
+                insert.Parameters.AddWithValue("id", id);
+                insert.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
+                insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await RecordAsync(connection, transaction, by, id, "note added", cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            blobs.Delete([blob.Id]);
+            throw;
+        }
+
+        await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "note added", id), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts a sent reply in the submission's history and the audit log (ThreadReplies stored it).</summary>
+    public async Task RecordReplyAsync(Editor by, Guid id, int number, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await RecordAsync(connection, transaction, by, id, $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "replied", id, $"reply #{number}"), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the rows, then the blobs; the audit entry names only the id.</summary>
+    public async Task DeleteAsync(Editor? by, Guid id, string reason, CancellationToken cancellationToken)
+    {
+        var itemIds = new List<Guid>();
+        await using (var command = dataSource.CreateCommand("DELETE FROM submission_items WHERE submission_id = @id RETURNING id; DELETE FROM submissions WHERE id = @id;"))
+        {
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                itemIds.Add(reader.GetGuid(0));
+            }
+        }
+
+        // Once no row names them, a blob that cannot be deleted now is the orphan sweep's to remove.
+        try
+        {
+            blobs.Delete(itemIds);
+        }
+        catch (AggregateException)
+        {
+        }
+
+        await audit.WriteAsync(new AuditEntry(by?.Id, by?.Name, "deleted", id, reason), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ChangeAsync(Editor by, IReadOnlyCollection<Guid> ids, string sql, string value, string change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        ArgumentNullException.ThrowIfNull(ids);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = new List<Guid>();
+        foreach (var id in ids.Distinct())
+        {
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            command.Parameters.AddWithValue("id", id);
+            command.Parameters.AddWithValue("value", value);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                await RecordAsync(connection, transaction, by, id, change, cancellationToken).ConfigureAwait(false);
+                changed.Add(id);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in changed)
+        {
+            await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, change), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, Guid id, string change, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("INSERT INTO submission_events (submission_id, editor_id, at, change) VALUES (@id, @editor, @at, @change)",
+            connection, transaction);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("editor", by.Id);
+        command.Parameters.AddWithValue("at", clock.GetUtcNow());
+        command.Parameters.AddWithValue("change", change);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string ValidTag(string tag)
+    {
+        tag = (tag ?? "").Trim().ToLowerInvariant();
+        return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException("a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
+    }
+
+    [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N} _-]{0,31}$")]
+    private static partial Regex TagPattern();
+}
+
+public sealed class TriageRefusedException(string message) : Exception(message);

@@ -1,0 +1,188 @@
+using System.Text;
+using Npgsql;
+
+namespace SecureIntake.Core.Triage;
+
+/// <summary>What the queue may be narrowed to; null means "any".</summary>
+public sealed record QueueFilter(
+    string? Status = null,
+    string? Desk = null,
+    string? Assignee = null,
+    string? Tag = null,
+    string? Channel = null,
+    string? Priority = null,
+    bool WitnessWroteOnly = false,
+    string Sort = QueueFilter.Newest)
+{
+    public const string Newest = "newest";
+    public const string Oldest = "oldest";
+    public const string ByPriority = "priority";
+
+    /// <summary>The assignee filter value for "nobody".</summary>
+    public const string Unassigned = "-";
+}
+
+/// <summary>One row of the queue: metadata only, never content.</summary>
+public sealed record QueueRow(
+    Guid Id,
+    string Desk,
+    string Channel,
+    DateTimeOffset ReceivedAt,
+    string Status,
+    string? Assignee,
+    string Priority,
+    IReadOnlyList<string> Tags,
+    int Files,
+    string SizeBucket,
+    bool WitnessWroteSinceSeen,
+    bool OnHold);
+
+public sealed record QueuePage(IReadOnlyList<QueueRow> Rows, int Page, int PageCount, long Total);
+
+/// <summary>
+/// The triage queue over submissions' plaintext metadata (to the minute, sizes as buckets), filtered,
+/// sorted and paged in SQL against the indexes of migration 0006.
+/// </summary>
+public sealed class TriageListing(NpgsqlDataSource dataSource)
+{
+    public const int PageSize = 50;
+
+    public static readonly IReadOnlyList<string> Statuses = ["new", "in-review", "needs-follow-up", "verified", "published", "discarded"];
+    public static readonly IReadOnlyList<string> Priorities = ["urgent", "high", "normal", "low"];
+    public static readonly IReadOnlyList<string> Channels = ["web", "mail"];
+
+    private const string RowColumns = """
+        s.id, d.name, s.channel, s.received_at, s.status, e.name, s.priority, s.tags, s.file_count, s.ciphertext_bytes,
+        s.editor_seen_batches IS NOT NULL AND s.witness_batches > s.editor_seen_batches, s.on_hold
+        """;
+
+    public async Task<QueuePage> ListAsync(QueueFilter filter, int page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var (where, parameters) = Where(filter);
+
+        await using var count = new NpgsqlCommand($"SELECT count(*) FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id {where}", connection);
+        count.Parameters.AddRange(parameters.Select(Clone).ToArray());
+        var total = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var pageCount = (int)Math.Max(1, (total + PageSize - 1) / PageSize);
+        page = Math.Clamp(page, 1, pageCount);
+
+        var order = filter.Sort switch
+        {
+            QueueFilter.Oldest => "s.received_at ASC, s.id",
+            QueueFilter.ByPriority => "array_position(ARRAY['urgent','high','normal','low'], s.priority), s.received_at DESC, s.id",
+            _ => "s.received_at DESC, s.id",
+        };
+        await using var select = new NpgsqlCommand($"""
+            SELECT {RowColumns}
+            FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id
+            {where} ORDER BY {order} LIMIT {PageSize} OFFSET {(page - 1) * PageSize}
+            """, connection);
+        select.Parameters.AddRange(parameters.ToArray());
+        return new QueuePage(await ReadRowsAsync(select, cancellationToken).ConfigureAwait(false), page, pageCount, total);
+    }
+
+    /// <summary>One submission's queue row, or null when it does not exist.</summary>
+    public async Task<QueueRow?> FindAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {RowColumns} FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id WHERE s.id = @id
+            """);
+        command.Parameters.AddWithValue("id", id);
+        return (await ReadRowsAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public static string SizeBucket(long bytes) => bytes switch
+    {
+        < 1_000_000 => "< 1 MB",
+        < 10_000_000 => "1-10 MB",
+        < 100_000_000 => "10-100 MB",
+        < 1_000_000_000 => "100 MB-1 GB",
+        _ => "> 1 GB",
+    };
+
+    private static (string Where, List<NpgsqlParameter> Parameters) Where(QueueFilter filter)
+    {
+        var conditions = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        void Add(string condition, string name, object value)
+        {
+            conditions.Add(condition);
+            parameters.Add(new NpgsqlParameter(name, value));
+        }
+
+        if (!string.IsNullOrEmpty(filter.Status))
+        {
+            Add("s.status = @status", "status", filter.Status);
+        }
+
+        if (!string.IsNullOrEmpty(filter.Desk))
+        {
+            Add("d.name = @desk", "desk", filter.Desk);
+        }
+
+        if (filter.Assignee == QueueFilter.Unassigned)
+        {
+            conditions.Add("s.assignee_id IS NULL");
+        }
+        else if (!string.IsNullOrEmpty(filter.Assignee))
+        {
+            Add("e.name = @assignee", "assignee", filter.Assignee);
+        }
+
+        if (!string.IsNullOrEmpty(filter.Tag))
+        {
+            Add("s.tags @> ARRAY[@tag]::text[]", "tag", filter.Tag);
+        }
+
+        if (!string.IsNullOrEmpty(filter.Channel))
+        {
+            Add("s.channel = @channel", "channel", filter.Channel);
+        }
+
+        if (!string.IsNullOrEmpty(filter.Priority))
+        {
+            Add("s.priority = @priority", "priority", filter.Priority);
+        }
+
+        if (filter.WitnessWroteOnly)
+        {
+            conditions.Add("s.editor_seen_batches IS NOT NULL AND s.witness_batches > s.editor_seen_batches");
+        }
+
+        var where = new StringBuilder();
+        if (conditions.Count > 0)
+        {
+            where.Append("WHERE ").AppendJoin(" AND ", conditions);
+        }
+
+        return (where.ToString(), parameters);
+    }
+
+    private static NpgsqlParameter Clone(NpgsqlParameter parameter) => new(parameter.ParameterName, parameter.Value);
+
+    private static async Task<List<QueueRow>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<QueueRow>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new QueueRow(
+                reader.GetGuid(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetString(6),
+                reader.GetFieldValue<string[]>(7),
+                reader.GetInt32(8),
+                SizeBucket(reader.GetInt64(9)),
+                reader.GetBoolean(10),
+                reader.GetBoolean(11)));
+        }
+
+        return rows;
+    }
+}

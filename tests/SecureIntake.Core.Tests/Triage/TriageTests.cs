@@ -1,0 +1,155 @@
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SecureIntake.Core.Audit;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Editors;
+using SecureIntake.Core.Intake;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Triage;
+using SecureIntake.Crypto.Keys;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Core.Tests.Triage;
+
+public sealed class TriageTests : IAsyncLifetime, IDisposable
+{
+    // After the test keys' creation (gpg makes them now), on a whole minute.
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds((DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 * 60) + 3600);
+    private readonly GnuPgHome _gpg = new();
+    private readonly TemporaryDirectory _blobDirectory = new("si-blobs-");
+    private readonly ManualClock _clock = new(Start);
+    private NpgsqlDataSource _dataSource = null!;
+    private BlobStore _blobs = null!;
+    private IntakeService _intake = null!;
+    private TriageListing _listing = null!;
+    private TriageActions _actions = null!;
+    private AuditLog _audit = null!;
+    private Editor _alice = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dataSource = await CoreDatabase.CreateAsync();
+        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+        _ = new PostgreSqlStorage(new NpgsqlConnectionFactory(_dataSource.ConnectionString, hangfire), hangfire);
+        var fingerprint = await _gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
+        await _gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
+        var recipients = new RecipientStore(_dataSource, _clock);
+        await recipients.AddAsync(RecipientStore.DefaultDesk, RecipientKeyReader.Read(await _gpg.ExportPublicAsync(fingerprint), Start).Single().Key!, CancellationToken.None);
+        _blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = 0 }));
+        _intake = new IntakeService(recipients, _blobs, _dataSource, _clock);
+        _listing = new TriageListing(_dataSource);
+        _audit = new AuditLog(_dataSource, _clock);
+        _actions = new TriageActions(_dataSource, recipients, _blobs, _audit, _clock);
+        using var editors = new EditorStore(_dataSource, new PasswordHasher(8192, 1), _audit, _clock);
+        _alice = (await editors.AddAsync("alice", EditorRole.Editor, "kettle-orbit-mangrove-17", CancellationToken.None)).Editor;
+    }
+
+    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
+
+    public void Dispose()
+    {
+        _gpg.Dispose();
+        _blobDirectory.Dispose();
+    }
+
+    [Fact]
+    public async Task The_queue_filters_by_status_assignee_and_tag_and_pages_its_rows()
+    {
+        var first = await SubmitAsync("web");
+        var second = await SubmitAsync("mail");
+        var third = await SubmitAsync("web");
+
+        await _actions.SetStatusAsync(_alice, [first, second], "in-review", CancellationToken.None);
+        await _actions.AssignAsync(_alice, [second], "alice", CancellationToken.None);
+        await _actions.AddTagAsync(_alice, [first, third], "Akimat", CancellationToken.None);
+
+        Assert.Equal(new[] { first, second }.Order(), Ids(await _listing.ListAsync(new QueueFilter(Status: "in-review"), 1, CancellationToken.None)).Order());
+        Assert.Equal([second], Ids(await _listing.ListAsync(new QueueFilter(Assignee: "alice"), 1, CancellationToken.None)));
+        Assert.Equal(new[] { first, third }.Order(), Ids(await _listing.ListAsync(new QueueFilter(Tag: "akimat"), 1, CancellationToken.None)).Order());
+        Assert.Equal([second], Ids(await _listing.ListAsync(new QueueFilter(Channel: "mail"), 1, CancellationToken.None)));
+        var all = await _listing.ListAsync(new QueueFilter(Assignee: QueueFilter.Unassigned), 1, CancellationToken.None);
+        Assert.Equal(2, all.Total);
+        Assert.All(all.Rows, row => Assert.Equal(1, row.Files));
+        Assert.All(all.Rows, row => Assert.Equal("< 1 MB", row.SizeBucket));
+    }
+
+    [Fact]
+    public async Task A_follow_up_after_an_editor_looked_marks_the_submission_until_it_is_opened_again()
+    {
+        var id = await SubmitAsync("web");
+        await _actions.MarkSeenAsync(_alice, id, CancellationToken.None);
+        Assert.False((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
+
+        _clock.Now = Start.AddMinutes(5);
+        await using (var followUp = await _intake.StartFollowUpAsync(id, 1 << 20, CancellationToken.None))
+        {
+            await followUp.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream("one more thing"u8.ToArray()), CancellationToken.None);
+            await followUp.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.True((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
+        Assert.Equal([id], Ids(await _listing.ListAsync(new QueueFilter(WitnessWroteOnly: true), 1, CancellationToken.None)));
+        _clock.Now = Start.AddMinutes(6);
+        await _actions.MarkSeenAsync(_alice, id, CancellationToken.None);
+        Assert.False((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
+    }
+
+    [Fact]
+    public async Task Every_change_is_in_the_history_and_the_audit_log_and_bad_values_change_nothing()
+    {
+        var id = await SubmitAsync("web");
+        await _actions.SetStatusAsync(_alice, [id], "verified", CancellationToken.None);
+        await _actions.SetPriorityAsync(_alice, [id], "urgent", CancellationToken.None);
+        await _actions.AddNoteAsync(_alice, id, "Checked the video against the map: matches.", CancellationToken.None);
+
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.SetStatusAsync(_alice, [id], "approved", CancellationToken.None));
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AddTagAsync(_alice, [id], "<script>", CancellationToken.None));
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, [id], "nobody-by-this-name", CancellationToken.None));
+
+        var details = (await _actions.DetailsAsync(id, _listing, CancellationToken.None))!;
+        Assert.Equal("verified", details.Row.Status);
+        Assert.Equal("urgent", details.Row.Priority);
+        Assert.Equal(["status: verified", "priority: urgent", "note added"], details.Events.Select(e => e.Change));
+        Assert.All(details.Events, e => Assert.Equal("alice", e.Editor));
+        var note = details.Items.Single(i => i.Kind == "note");
+        var decrypted = (await _gpg.DecryptAsync(Path.Combine(_blobDirectory.Path, note.Id.ToString("N")))).EnsureSuccess("gpg --decrypt").OutputText;
+        Assert.Equal("Checked the video against the map: matches.", decrypted);
+        var audit = await _audit.ListAsync(1, CancellationToken.None);
+        Assert.Contains(audit, e => e.Action == "changed" && e.Detail == "status: verified" && e.SubmissionId == id);
+        Assert.DoesNotContain(audit, e => e.Detail.Contains("video", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Retention_deletes_rows_and_blobs_of_old_submissions_but_not_those_on_hold_and_warns_ahead()
+    {
+        var old = await SubmitAsync("web");
+        var kept = await SubmitAsync("web");
+        await _actions.SetHoldAsync(_alice, kept, true, CancellationToken.None);
+        var oldBlobs = (await _actions.DetailsAsync(old, _listing, CancellationToken.None))!.Items.Select(i => i.Id).ToList();
+        var sweep = new RetentionSweep(_dataSource, _actions, _clock, NullLogger<RetentionSweep>.Instance);
+
+        _clock.Now = Start.AddDays(88);
+        Assert.Equal(1, await sweep.DueSoonAsync(CancellationToken.None));
+        Assert.Equal(0, await sweep.RunAsync(CancellationToken.None));
+
+        _clock.Now = Start.AddDays(91);
+        Assert.Equal(1, await sweep.RunAsync(CancellationToken.None));
+
+        Assert.Null(await _listing.FindAsync(old, CancellationToken.None));
+        Assert.NotNull(await _listing.FindAsync(kept, CancellationToken.None));
+        Assert.All(oldBlobs, blob => Assert.Equal(-1, _blobs.Length(blob)));
+        Assert.Contains(await _audit.ListAsync(1, CancellationToken.None), e => e.Action == "deleted" && e.SubmissionId == old && e.EditorName is null);
+    }
+
+    private static List<Guid> Ids(QueuePage page) => page.Rows.Select(r => r.Id).ToList();
+
+    private async Task<Guid> SubmitAsync(string channel)
+    {
+        await using var draft = await _intake.StartAsync("default", channel, 1 << 20, CancellationToken.None);
+        await draft.AddAsync(channel == "mail" ? ItemKind.Email : ItemKind.File, "a.txt", "text/plain", new MemoryStream("content"u8.ToArray()), CancellationToken.None);
+        return await draft.CommitAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using SecureIntake.Server.Tests.Witness;
+
+namespace SecureIntake.Server.Tests.Desk;
+
+/// <summary>Who may reach which desk route, and how sign-in refuses.</summary>
+public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskService>
+{
+    private static readonly string[] DeskPages = ["/desk", "/desk/audit", "/desk/admin", $"/desk/submissions/{Guid.NewGuid()}"];
+
+    [Fact]
+    public async Task Every_desk_route_sends_an_anonymous_visitor_to_sign_in_and_the_api_answers_401()
+    {
+        using var anonymous = desk.NewBrowser();
+        foreach (var page in DeskPages)
+        {
+            using var response = await anonymous.GetAsync(new Uri(page, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("/desk/sign-in", response.Headers.Location!.ToString());
+        }
+
+        using var post = await anonymous.PostAsync(new Uri($"/desk/submissions/{Guid.NewGuid()}/status", UriKind.Relative),
+            new FormUrlEncodedContent([new("value", "discarded")]));
+        Assert.Equal(HttpStatusCode.Redirect, post.StatusCode);
+
+        using var api = await anonymous.GetAsync(new Uri("/desk/api/submissions", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task An_editor_cannot_reach_admin_pages()
+    {
+        var secret = await desk.AddEditorAsync("bob");
+        using var bob = await desk.SignedInBrowserAsync("bob", secret);
+
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync(new Uri("/desk", UriKind.Relative))).StatusCode);
+        foreach (var page in new[] { "/desk/admin", "/desk/audit" })
+        {
+            using var response = await bob.GetAsync(new Uri(page, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        using var addEditor = await DeskService.PostDeskFormAsync(bob, "/desk", "/desk/admin/editors/add", ("name", "mallory"), ("password", DeskService.Password), ("admin", "yes"));
+        Assert.Equal(HttpStatusCode.Forbidden, addEditor.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_disabled_editors_session_stops_working_at_once()
+    {
+        var secret = await desk.AddEditorAsync("carol");
+        using var carol = await desk.SignedInBrowserAsync("carol", secret);
+        Assert.Equal(HttpStatusCode.OK, (await carol.GetAsync(new Uri("/desk", UriKind.Relative))).StatusCode);
+
+        (await SecureIntakeCli.RunAsync(desk.Database, "editors", "disable", "carol")).EnsureSuccess("editors disable");
+
+        using var after = await carol.GetAsync(new Uri("/desk", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        using var again = await DeskService.SignInAsync(desk.NewBrowser(), "carol", DeskService.Password, desk.NextCode("carol", secret));
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_witness_session_cannot_reach_the_desk()
+    {
+        using var witness = desk.NewBrowser();
+        var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "hello");
+        var codename = ReturnTests.CodenameIn(await (await witness.PostAsync(new Uri("/en/submit", UriKind.Relative), form)).Content.ReadAsStringAsync());
+        using var signIn = await witness.PostAsync(new Uri("/en/return", UriKind.Relative),
+            new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(witness, "/en/return")), new("codename", codename)]));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+
+        using var response = await witness.GetAsync(new Uri("/desk", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/desk/sign-in", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task A_code_works_once_and_wrong_passwords_lock_the_account()
+    {
+        var secret = await desk.AddEditorAsync("dave");
+        var code = desk.NextCode("dave", secret);
+        using (var first = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, code))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        }
+
+        using (var replay = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, code))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        }
+
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            using var wrong = await DeskService.SignInAsync(desk.NewBrowser(), "dave", "not the password at all", desk.NextCode("dave", secret));
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        // Five failures in a row (the replay counted too): now even the right password and a fresh code wait.
+        using var locked = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, desk.NextCode("dave", secret));
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        Assert.Contains("locked until", await locked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_desk_post_without_the_sessions_form_token_changes_nothing()
+    {
+        var secret = await desk.AddEditorAsync("erin");
+        using var erin = await desk.SignedInBrowserAsync("erin", secret);
+
+        using var forged = await erin.PostAsync(new Uri("/desk/admin/editors/add", UriKind.Relative),
+            new FormUrlEncodedContent([new("name", "intruder"), new("password", DeskService.Password)]));
+        using var bulk = await erin.PostAsync(new Uri("/desk/bulk", UriKind.Relative),
+            new FormUrlEncodedContent([new("form", "forged"), new("action", "status"), new("value", "discarded")]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, bulk.StatusCode);
+        var editors = (await SecureIntakeCli.RunAsync(desk.Database, "editors", "list")).EnsureSuccess("editors list").OutputText;
+        Assert.DoesNotContain("intruder", editors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_desk_tool_api_takes_a_bearer_token_and_not_a_browser_cookie()
+    {
+        var secret = await desk.AddEditorAsync("frank");
+        using var browser = await desk.SignedInBrowserAsync("frank", secret);
+        using var withCookie = await browser.GetAsync(new Uri("/desk/api/submissions", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, withCookie.StatusCode);
+
+        using var client = new HttpClient { BaseAddress = desk.Address };
+        using var signIn = await client.PostAsJsonAsync(new Uri("/desk/api/sign-in", UriKind.Relative),
+            new { name = "frank", password = DeskService.Password, code = desk.NextCode("frank", secret) });
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        var token = (await signIn.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var list = await client.GetAsync(new Uri("/desk/api/submissions", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains("\"submissions\"", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

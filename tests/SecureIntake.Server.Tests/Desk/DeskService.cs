@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using SecureIntake.Core.Editors;
+using SecureIntake.Server.Tests.Witness;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Desk;
+
+/// <summary>
+/// One `secureintake web` with its own database, a recipient key whose secret half the "editor" holds, and
+/// editors made with `secureintake editors add` as an admin would.
+/// </summary>
+public sealed partial class DeskService : IAsyncLifetime, IDisposable
+{
+    public const string Password = "kettle-orbit-mangrove-17";
+    private readonly TemporaryDirectory _blobs = new("si-desk-blobs-");
+    private readonly Dictionary<string, long> _lastStep = [];
+    private RunningService? _service;
+
+    public ServerTestKeys Keys { get; } = new();
+
+    public string Database { get; private set; } = "";
+
+    public Uri Address => _service!.Address;
+
+    public string BlobDirectory => _blobs.Path;
+
+    public async Task InitializeAsync()
+    {
+        await Keys.InitializeAsync();
+        Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
+        _service = SecureIntakeCli.Start(Database, "web", $"--Storage:BlobDirectory={_blobs.Path}");
+        await _service.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        Keys.Dispose();
+        _blobs.Dispose();
+    }
+
+    /// <summary>Adds an editor through the CLI and returns their TOTP secret, read from what the CLI printed.</summary>
+    public async Task<byte[]> AddEditorAsync(string name, bool admin = false)
+    {
+        string[] arguments = admin ? ["editors", "add", name, "--admin"] : ["editors", "add", name];
+        var result = (await SecureIntakeCli.RunWithInputAsync(Database, Password + "\n", arguments)).EnsureSuccess("editors add");
+        var secret = SecretPattern().Match(result.OutputText);
+        Assert.True(secret.Success, result.OutputText);
+        return Totp.FromBase32(secret.Groups[1].Value);
+    }
+
+    /// <summary>The next code an authenticator would show that the server has not seen yet (codes work once).</summary>
+    public string NextCode(string name, byte[] secret)
+    {
+        var step = Math.Max(Totp.StepAt(DateTimeOffset.UtcNow), _lastStep.GetValueOrDefault(name) + 1);
+        _lastStep[name] = step;
+        return Totp.Code(secret, step);
+    }
+
+    public HttpClient NewBrowser() => WitnessForms.NewBrowserlikeClient(Address);
+
+    /// <summary>Signs a browser in through the sign-in form; returns the response (a redirect to /desk when it worked).</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string name, string password, string code)
+    {
+        var token = await WitnessForms.TokenAsync(browser, "/desk/sign-in");
+        return await browser.PostAsync(new Uri("/desk/sign-in", UriKind.Relative),
+            new FormUrlEncodedContent([new("token", token), new("name", name), new("password", password), new("code", code)]));
+    }
+
+    public async Task<HttpClient> SignedInBrowserAsync(string name, byte[] secret)
+    {
+        var browser = NewBrowser();
+        using var response = await SignInAsync(browser, name, Password, NextCode(name, secret));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return browser;
+    }
+
+    /// <summary>Posts a desk form the way the page's own form does: with the session's form token read from the page.</summary>
+    public static async Task<HttpResponseMessage> PostDeskFormAsync(HttpClient browser, string page, string action, params (string Key, string Value)[] fields)
+    {
+        var html = await browser.GetStringAsync(new Uri(page, UriKind.Relative));
+        var token = FormTokenPattern().Match(html).Groups[1].Value;
+        return await browser.PostAsync(new Uri(action, UriKind.Relative),
+            new FormUrlEncodedContent([new("form", token), .. fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))]));
+    }
+
+    [GeneratedRegex(@"TOTP secret[^:]*: ([A-Z2-7]+)")]
+    private static partial Regex SecretPattern();
+
+    [GeneratedRegex("name=\"form\" value=\"([^\"]+)\"")]
+    private static partial Regex FormTokenPattern();
+}
