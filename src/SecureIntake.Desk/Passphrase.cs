@@ -4,16 +4,21 @@ namespace SecureIntake.Desk;
 
 internal static class Passphrase
 {
-    /// <summary>Asks on the terminal without echo; when standard input is not a terminal, reads its first line.</summary>
-    public static string Read()
+    public static string Read() => ReadSecret("Passphrase for your secret key (empty if it has none): ");
+
+    /// <summary>
+    /// Asks on the terminal without echo; when standard input is not a terminal, reads its next line, so that
+    /// scripts and tests can pipe the answers one per line.
+    /// </summary>
+    public static string ReadSecret(string prompt)
     {
         if (Console.IsInputRedirected)
         {
             return Console.In.ReadLine() ?? "";
         }
 
-        Console.Error.Write("Passphrase for your secret key (empty if it has none): ");
-        var passphrase = new StringBuilder();
+        Console.Error.Write(prompt);
+        var secret = new StringBuilder();
         while (true)
         {
             var key = Console.ReadKey(intercept: true);
@@ -24,18 +29,18 @@ internal static class Passphrase
 
             if (key.Key == ConsoleKey.Backspace)
             {
-                if (passphrase.Length > 0)
+                if (secret.Length > 0)
                 {
-                    passphrase.Length--;
+                    secret.Length--;
                 }
             }
             else if (!char.IsControl(key.KeyChar))
             {
-                passphrase.Append(key.KeyChar);
+                secret.Append(key.KeyChar);
             }
         }
 
         Console.Error.WriteLine();
-        return passphrase.ToString();
+        return secret.ToString();
     }
 }

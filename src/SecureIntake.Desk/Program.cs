@@ -6,6 +6,9 @@ var root = new RootCommand("""
     key: the server never sees it.
     """)
 {
+    LoginCommand.Build(),
+    ListCommand.Build(),
+    PullCommand.Build(),
     DecryptCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

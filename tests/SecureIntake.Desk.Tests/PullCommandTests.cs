@@ -1,0 +1,402 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using SecureIntake.Crypto.Encryption;
+using SecureIntake.Crypto.Keys;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Desk.Tests;
+
+/// <summary>The editor's key, made by gpg once for all pull tests: only read by them, never changed.</summary>
+public sealed class EditorKey : IAsyncLifetime, IDisposable
+{
+    public const string Passphrase = "editor's own passphrase";
+    private readonly GnuPgHome _gpg = new();
+
+    public string SecretKeyFile => Path.Combine(_gpg.Path, "editor-secret.asc");
+
+    public RecipientKey Recipient { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var fingerprint = await _gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never", passphrase: Passphrase);
+        await _gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never", passphrase: Passphrase);
+        await File.WriteAllBytesAsync(SecretKeyFile, await _gpg.ExportSecretAsync(fingerprint, Passphrase));
+        Recipient = RecipientKeyReader.Read(await _gpg.ExportPublicAsync(fingerprint), DateTimeOffset.UtcNow).Single().Key!;
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose() => _gpg.Dispose();
+}
+
+public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, IAsyncLifetime, IDisposable
+{
+    private const string Passphrase = EditorKey.Passphrase;
+    private static readonly DateTimeOffset Received = new(2026, 11, 30, 17, 5, 0, TimeSpan.Zero);
+    private readonly TemporaryDirectory _files = new("si-desk-pull-");
+    private readonly Guid _submission = Guid.NewGuid();
+    private readonly string _secretKey = key.SecretKeyFile;
+    private readonly RecipientKey _recipient = key.Recipient;
+    private FakeDeskServer _server = null!;
+
+    private string SessionPath => _files.File("session.json");
+
+    private string Folder => _files.File("pulled");
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeDeskServer.StartAsync();
+        (await DeskTool.RunAsync([FakeDeskServer.EditorPassword, FakeDeskServer.EditorCode],
+            "login", "--server", _server.Url, "--name", FakeDeskServer.EditorName, "--session", SessionPath)).EnsureSuccess("secureintake-desk login");
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public async Task A_submission_is_pulled_under_safe_names_with_byte_exact_content()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var video = RandomBytes(300_000);
+        var hostile = "..\\..\\Windows\\evil\u202Etxt.exe";
+        // Added to the archive later-first: numbering follows when items were added, not the archive's order.
+        var second = archive.Batch(Received.AddMinutes(35));
+        second.Add("message", "Ещё одно: они вернулись."u8.ToArray());
+        second.Add("file", [5, 5, 5], "Report.PDF");
+        second.Add("file", [6, 6], "report.pdf");
+        second.Add("email", "Subject: follow-up\r\n\r\nБольше фото завтра.\r\n"u8.ToArray());
+        var first = archive.Batch(Received);
+        first.Add("message", "Свидетель: стреляли на площади в 14:10. Куәгер."u8.ToArray());
+        first.Add("file", video, "площадь.mp4");
+        first.Add("file", "MZ not really"u8.ToArray(), hostile);
+        first.Add("file", [3], "CON");
+        first.Add("file", "a witness's own message-1.txt"u8.ToArray(), "message-1.txt");
+        first.Add("file", [4, 4, 4, 4], null);
+        archive.Reply(Received.AddHours(1), "Спасибо, мы свяжемся с вами."u8.ToArray());
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var expected = new Dictionary<string, byte[]>
+        {
+            ["message-1.txt"] = "Свидетель: стреляли на площади в 14:10. Куәгер."u8.ToArray(),
+            ["площадь.mp4"] = video,
+            ["eviltxt.exe"] = "MZ not really"u8.ToArray(),
+            ["_CON"] = [3],
+            ["message-1 (2).txt"] = "a witness's own message-1.txt"u8.ToArray(),
+            ["file-5"] = [4, 4, 4, 4],
+            ["message-2.txt"] = "Ещё одно: они вернулись."u8.ToArray(),
+            ["Report.PDF"] = [5, 5, 5],
+            ["report (2).pdf"] = [6, 6],
+            ["email-1.eml"] = "Subject: follow-up\r\n\r\nБольше фото завтра.\r\n"u8.ToArray(),
+            ["reply-1.txt"] = "Спасибо, мы свяжемся с вами."u8.ToArray(),
+        };
+        Assert.Equal(
+            expected.Keys.Append("encrypted").Append("manifest.json").Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!,
+            StringComparer.Ordinal);
+        foreach (var (name, content) in expected)
+        {
+            Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(Folder, name)));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Folder, name)));
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Folder));
+        Assert.DoesNotContain('\u202E', result.OutputText);
+        Assert.Contains("eviltxt.exe  (sent as \"..\\..\\Windows\\evil?txt.exe\")", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_archive_entries_are_kept_untouched_for_decrypting_again_offline()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", "keep the ciphertext"u8.ToArray());
+        batch.Add("file", RandomBytes(20_000), "photo.jpg");
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var encrypted = Path.Combine(Folder, "encrypted");
+        Assert.Equal(
+            archive.Entries.Keys.Order(StringComparer.Ordinal),
+            Directory.GetFiles(encrypted).Select(Path.GetFileName).Order(StringComparer.Ordinal)!,
+            StringComparer.Ordinal);
+        foreach (var (name, content) in archive.Entries)
+        {
+            Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(encrypted, name)));
+        }
+
+        var item = archive.Items.Single(item => item.Kind == "file");
+        var again = await DeskTool.RunAsync([Passphrase], "decrypt", Path.Combine(encrypted, item.File), "--key", _secretKey, "-o", _files.File("again.jpg"));
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Folder, "photo.jpg")), await File.ReadAllBytesAsync(_files.File("again.jpg")));
+    }
+
+    [Fact]
+    public async Task The_manifest_lists_each_written_file_with_its_original_name()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", "hello"u8.ToArray());
+        batch.Add("file", new byte[1234], "../../evil\u202Etxt.exe", "application/x-msdownload");
+        batch.Add("file", new byte[10], "площадь.mp4", "video/mp4");
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var text = await File.ReadAllTextAsync(Path.Combine(Folder, "manifest.json"));
+        Assert.DoesNotContain('\u202E', text);
+        Assert.Contains("площадь.mp4", text, StringComparison.Ordinal);
+        using var manifest = JsonDocument.Parse(text);
+        Assert.Equal(_submission, manifest.RootElement.GetProperty("submission").GetGuid());
+        Assert.Empty(manifest.RootElement.GetProperty("notDecrypted").EnumerateArray());
+        var files = manifest.RootElement.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(["message-1.txt", "eviltxt.exe", "площадь.mp4"], files.Select(file => file.GetProperty("name").GetString()));
+        var evil = files[1];
+        Assert.Equal("../../evil\u202Etxt.exe", evil.GetProperty("originalName").GetString());
+        Assert.Equal("file", evil.GetProperty("kind").GetString());
+        Assert.Equal(batch.Id, evil.GetProperty("batch").GetString());
+        Assert.Equal(Received, evil.GetProperty("addedAt").GetDateTimeOffset());
+        Assert.Equal(1234, evil.GetProperty("bytes").GetInt64());
+        Assert.Equal(JsonValueKind.Null, files[0].GetProperty("originalName").ValueKind);
+        Assert.Equal("message", files[0].GetProperty("kind").GetString());
+        Assert.Equal(5, files[0].GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_tampered_item_is_reported_and_the_others_are_still_written()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", "intact message"u8.ToArray());
+        var tampered = batch.Add("file", RandomBytes(50_000), "tampered.bin");
+        batch.Add("file", [7, 7, 7], "intact.bin");
+        archive.Tamper(tampered);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"item {tampered} (file", result.Error, StringComparison.Ordinal);
+        Assert.Contains("1 of 4 item(s) could not be decrypted", result.Error, StringComparison.Ordinal);
+        Assert.Equal("intact message"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(Folder, "message-1.txt")));
+        Assert.Equal([7, 7, 7], await File.ReadAllBytesAsync(Path.Combine(Folder, "intact.bin")));
+        Assert.False(File.Exists(Path.Combine(Folder, "tampered.bin")));
+        Assert.True(File.Exists(Path.Combine(Folder, "encrypted", $"{tampered}.gpg")));
+        Assert.Empty(Directory.GetFiles(Folder, "*.partial", SearchOption.AllDirectories));
+        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(Folder, "manifest.json")));
+        var failure = Assert.Single(manifest.RootElement.GetProperty("notDecrypted").EnumerateArray());
+        Assert.Equal(tampered, failure.GetProperty("item").GetString());
+        Assert.Equal(2, manifest.RootElement.GetProperty("files").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_wrong_passphrase_reports_every_item_and_keeps_nothing()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", [1, 2, 3]);
+        batch.Add("file", [4, 5, 6], "photo.jpg");
+        await archive.PublishAsync(_server);
+
+        var result = await DeskTool.RunAsync(["not it"], "pull", _submission.ToString(), "--key", _secretKey, "--session", SessionPath, "-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(3, result.Error.Split('\n').Count(line => line.Contains("the passphrase is wrong", StringComparison.Ordinal)));
+        Assert.Contains("nothing was kept", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Folder));
+    }
+
+    [Fact]
+    public async Task A_batch_manifest_that_fails_leaves_its_files_numbered_and_exits_1()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("file", [1], "named.txt");
+        archive.Tamper(batch.ManifestId);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"item {batch.ManifestId} (manifest", result.Error, StringComparison.Ordinal);
+        Assert.Equal([1], await File.ReadAllBytesAsync(Path.Combine(Folder, "file-1")));
+    }
+
+    [Fact]
+    public async Task An_ended_session_tells_the_editor_to_log_in_again_and_leaves_no_folder()
+    {
+        var archive = new Archive(_submission, _recipient);
+        archive.Batch(Received).Add("message", [1]);
+        await archive.PublishAsync(_server);
+        _server.EndAllSessions();
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("run `secureintake-desk login` again", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Folder));
+    }
+
+    [Fact]
+    public async Task An_unknown_submission_is_reported()
+    {
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("secureintake-desk: there is no such submission on the desk", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Folder));
+    }
+
+    [Fact]
+    public async Task A_folder_that_is_not_empty_is_refused()
+    {
+        var archive = new Archive(_submission, _recipient);
+        archive.Batch(Received).Add("message", [1]);
+        await archive.PublishAsync(_server);
+        Directory.CreateDirectory(Folder);
+        await File.WriteAllTextAsync(Path.Combine(Folder, "message-1.txt"), "keep me");
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("not an empty folder", result.Error, StringComparison.Ordinal);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(Path.Combine(Folder, "message-1.txt")));
+        Assert.Single(Directory.GetFileSystemEntries(Folder));
+    }
+
+    [Fact]
+    public async Task Without_output_the_folder_is_named_for_the_submission_in_the_current_folder()
+    {
+        var archive = new Archive(_submission, _recipient);
+        archive.Batch(Received).Add("message", "hi"u8.ToArray());
+        await archive.PublishAsync(_server);
+        var workingDirectory = Directory.CreateDirectory(_files.File("work")).FullName;
+
+        var result = await ExternalTool.RunAsync("sh",
+            ["-c", "cd \"$1\" && shift && exec dotnet \"$@\"", "sh", workingDirectory,
+             Path.Combine(AppContext.BaseDirectory, "secureintake-desk.dll"), "pull", _submission.ToString(), "--key", _secretKey, "--session", SessionPath],
+            Encoding.UTF8.GetBytes(Passphrase + "\n"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("hi"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(workingDirectory, $"submission-{_submission.ToString()[..8]}", "message-1.txt")));
+    }
+
+    private Task<ToolResult> PullAsync(params string[] arguments) =>
+        DeskTool.RunAsync([Passphrase], ["pull", _submission.ToString(), "--key", _secretKey, "--session", SessionPath, .. arguments]);
+
+    private static byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>A submission archive as the server builds it: every item encrypted to the desk, with our own core.</summary>
+    private sealed class Archive(Guid submission, RecipientKey recipient)
+    {
+        private readonly List<(string Kind, string Author, string Batch, DateTimeOffset AddedAt, string Id, byte[] Plaintext)> _plaintexts = [];
+        private readonly List<Batch> _batches = [];
+        private readonly HashSet<string> _tampered = [];
+
+        public Dictionary<string, byte[]> Entries { get; } = [];
+
+        public List<(string File, string Kind)> Items { get; } = [];
+
+        public Batch Batch(DateTimeOffset addedAt)
+        {
+            var batch = new Batch(this, Guid.NewGuid().ToString(), addedAt);
+            _batches.Add(batch);
+            return batch;
+        }
+
+        public void Reply(DateTimeOffset addedAt, byte[] text) =>
+            Add("reply", "editor", Guid.NewGuid().ToString(), addedAt, text);
+
+        public string Add(string kind, string author, string batch, DateTimeOffset addedAt, byte[] plaintext)
+        {
+            var id = Guid.NewGuid().ToString();
+            _plaintexts.Add((kind, author, batch, addedAt, id, plaintext));
+            return id;
+        }
+
+        public void Tamper(string item) => _tampered.Add(item);
+
+        public async Task PublishAsync(FakeDeskServer server)
+        {
+            foreach (var batch in _batches)
+            {
+                _plaintexts.Add(("manifest", "witness", batch.Id, batch.AddedAt, batch.ManifestId, batch.ManifestJson(submission)));
+            }
+
+            var items = new List<object>();
+            foreach (var (kind, author, batch, addedAt, id, plaintext) in _plaintexts)
+            {
+                var ciphertext = await EncryptAsync(plaintext);
+                if (_tampered.Contains(id))
+                {
+                    ciphertext[^5] ^= 0x40;
+                }
+
+                var file = $"{id}.gpg";
+                Entries[file] = ciphertext;
+                Items.Add((file, kind));
+                items.Add(new { file, id, batch, kind, author, addedAt, ciphertextBytes = ciphertext.Length });
+            }
+
+            Entries["manifest.json"] = JsonSerializer.SerializeToUtf8Bytes(
+                new { version = 1, submission, desk = "default", channel = "web", receivedAt = Received, items });
+            using var zip = new MemoryStream();
+            using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                foreach (var (name, content) in Entries)
+                {
+                    using var entry = archive.CreateEntry(name).Open();
+                    entry.Write(content);
+                }
+            }
+
+            server.Archives[submission] = zip.ToArray();
+        }
+
+        private async Task<byte[]> EncryptAsync(byte[] plaintext)
+        {
+            using var output = new MemoryStream();
+            await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(output, [recipient], CancellationToken.None))
+            {
+                await encrypting.WriteAsync(plaintext);
+                await encrypting.CompleteAsync(CancellationToken.None);
+            }
+
+            return output.ToArray();
+        }
+    }
+
+    /// <summary>One witness batch; its manifest, with the original file names, is itself an encrypted item.</summary>
+    private sealed class Batch(Archive archive, string id, DateTimeOffset addedAt)
+    {
+        private readonly List<object> _items = [];
+
+        public string Id => id;
+
+        public DateTimeOffset AddedAt => addedAt;
+
+        public string ManifestId { get; } = Guid.NewGuid().ToString();
+
+        public string Add(string kind, byte[] plaintext, string? fileName = null, string contentType = "application/octet-stream")
+        {
+            var item = archive.Add(kind, "witness", id, addedAt, plaintext);
+            _items.Add(new { id = item, kind, fileName, contentType, bytes = plaintext.Length });
+            return item;
+        }
+
+        public byte[] ManifestJson(Guid submission) =>
+            JsonSerializer.SerializeToUtf8Bytes(new { version = 1, submission, batch = id, channel = "web", items = _items });
+    }
+}
