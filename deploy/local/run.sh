@@ -95,5 +95,9 @@ and remove the demo key with: $state/bin/secureintake keys remove $fpr
 MSG
 fi
 
+if [ -z "$("${secureintake[@]}" editors list 2>/dev/null | grep -v '^no editors yet')" ]; then
+  echo "The editors' desk is at /desk; add its first admin with: $state/bin/secureintake editors add NAME --admin --key THEIR-KEY.asc"
+fi
+
 say "starting secureintake (web and worker) - Ctrl+C stops it and its PostgreSQL"
 "${secureintake[@]}" all "$@"

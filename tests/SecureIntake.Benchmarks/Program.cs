@@ -6,6 +6,7 @@ return args switch
     ["encrypt-once", var certificates, var input, var output] => await EncryptBenchmark.EncryptOnceAsync(certificates, input, output),
     ["upload", .. var rest] => await UploadBenchmark.RunAsync(rest),
     ["submissions", .. var rest] => await SubmissionsBenchmark.RunAsync(rest),
+    ["queue", .. var rest] => await QueueBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -15,6 +16,7 @@ static int Usage()
         usage: dotnet run -c Release --project tests/SecureIntake.Benchmarks -- encrypt [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- upload [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- submissions [--count N] [--concurrency N] [--dir DIR]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- queue [--count N] [--requests N]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
@@ -28,6 +30,8 @@ static int Usage()
                     to `secureintake web` with production codename parameters; prints submissions/s
                     next to the ceiling one Argon2id hash per submission sets, p50/p99 latency and
                     errors (exit 1 on any error).
+          queue     fills the database with N submissions (default 100000) and times the desk's
+                    queue page over HTTP for several filters; prints p50/p99 per filter.
         """);
     return 2;
 }

@@ -11,6 +11,9 @@ public sealed class OpenPgpDecryptor
     private readonly PgpSecretKeyRingBundle _secretKeys;
     private readonly char[] _passphrase;
 
+    // Unlocking a protected key runs its S2K (deliberately slow in GnuPG's keys): once per key, not per message.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, PgpPrivateKey> _unlocked = new();
+
     private OpenPgpDecryptor(PgpSecretKeyRingBundle secretKeys, char[] passphrase)
     {
         _secretKeys = secretKeys;
@@ -97,14 +100,16 @@ public sealed class OpenPgpDecryptor
                 : _secretKeys.GetSecretKey(data.KeyId) is { } key ? [key] : [];
             foreach (var secretKey in candidates.Where(k => !k.IsPrivateKeyEmpty))
             {
-                PgpPrivateKey privateKey;
-                try
+                if (!_unlocked.TryGetValue(secretKey.KeyId, out var privateKey))
                 {
-                    privateKey = secretKey.ExtractPrivateKey(_passphrase);
-                }
-                catch (PgpException e)
-                {
-                    throw new DecryptionException("the passphrase is wrong for the secret key", e);
+                    try
+                    {
+                        privateKey = _unlocked.GetOrAdd(secretKey.KeyId, secretKey.ExtractPrivateKey(_passphrase));
+                    }
+                    catch (PgpException e)
+                    {
+                        throw new DecryptionException("the passphrase is wrong for the secret key", e);
+                    }
                 }
 
                 if (data.KeyId != 0 || CanUnlockSessionKey(data, privateKey))

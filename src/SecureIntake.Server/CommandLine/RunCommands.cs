@@ -42,6 +42,7 @@ internal static class RunCommands
             app.MapSecureIntakeBasics();
             app.MapWitness();
             app.MapDesk();
+            app.UseDeskDashboard();
             host = app;
         }
         else

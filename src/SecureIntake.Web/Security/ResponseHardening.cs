@@ -15,6 +15,11 @@ internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<W
     internal const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+    // Hangfire's dashboard (admins only, inside the desk) runs its own scripts and inline styles from this origin.
+    internal const string DashboardContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
     internal const string PermissionsPolicy =
         "accelerometer=(), ambient-light-sensor=(), autoplay=(), battery=(), camera=(), display-capture=(), document-domain=(), " +
         "encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), " +
@@ -27,6 +32,11 @@ internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<W
     public async Task InvokeAsync(HttpContext context)
     {
         SetHeaders(context.Response.Headers);
+        if (context.Request.Path.StartsWithSegments("/desk/hangfire", StringComparison.Ordinal))
+        {
+            context.Response.Headers.ContentSecurityPolicy = DashboardContentSecurityPolicy;
+        }
+
         if (_onionAddress is not null && !string.Equals(context.Request.Host.Host, _onionAddress, StringComparison.OrdinalIgnoreCase))
         {
             context.Response.Headers["Onion-Location"] = $"http://{_onionAddress}{context.Request.Path.ToUriComponent()}";

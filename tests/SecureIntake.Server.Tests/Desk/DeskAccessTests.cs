@@ -43,8 +43,25 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         }
 
+        using var jobs = await bob.GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
+        Assert.True(jobs.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, jobs.StatusCode.ToString());
+
         using var addEditor = await DeskService.PostDeskFormAsync(bob, "/desk", "/desk/admin/editors/add", ("name", "mallory"), ("password", DeskService.Password), ("admin", "yes"));
         Assert.Equal(HttpStatusCode.Forbidden, addEditor.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_admin_reaches_the_job_dashboard_inside_the_desk_and_an_anonymous_visitor_does_not()
+    {
+        var secret = await desk.AddEditorAsync("gina", admin: true);
+        using var gina = await desk.SignedInBrowserAsync("gina", secret);
+
+        using var dashboard = await gina.GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("SecureIntake jobs", await dashboard.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var anonymous = await desk.NewBrowser().GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]

@@ -57,47 +57,9 @@ public sealed class BrowserTests(WitnessService service) : IClassFixture<Witness
 
     public void Dispose() => _files.Dispose();
 
-    private ChromeDriver StartBrowser()
-    {
-        var options = new ChromeOptions { BinaryLocation = HeadlessChromium.Browser };
-        options.AddArguments(HeadlessChromium.Arguments(_files.File($"profile-{Guid.NewGuid():N}")));
-        options.AddUserProfilePreference("profile.managed_default_content_settings.javascript", 2);
-        var driverService = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(HeadlessChromium.Driver), "chromedriver");
-        driverService.SuppressInitialDiagnosticInformation = true;
-        driverService.HideCommandPromptWindow = true;
-        return new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
-    }
+    private ChromeDriver StartBrowser() => ScriptlessBrowser.Start(_files);
 
-    /// <summary>
-    /// Waits for the next page: a click that submits a form returns before the answer arrives (the codename
-    /// check alone takes a second), and until then the old page, or none, is there.
-    /// </summary>
-    private static void WaitForHeading(ChromeDriver browser, string expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var seen = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                seen = browser.FindElement(By.TagName("h1")).Text;
-                if (seen == expected)
-                {
-                    return;
-                }
-            }
-            catch (WebDriverException e) when (e is NoSuchElementException or StaleElementReferenceException)
-            {
-                // Between pages.
-            }
+    private static void WaitForHeading(ChromeDriver browser, string expected) => ScriptlessBrowser.WaitForHeading(browser, expected);
 
-            Thread.Sleep(100);
-        }
-
-        Assert.Fail($"expected the heading '{expected}', the page still shows '{seen}'");
-    }
-
-    /// <summary>Kept beside the test results for a person to look at; the assertions do not depend on it.</summary>
-    private static void Screenshot(ChromeDriver browser, string name) =>
-        browser.GetScreenshot().SaveAsFile(Path.Combine(AppContext.BaseDirectory, name));
+    private static void Screenshot(ChromeDriver browser, string name) => ScriptlessBrowser.Screenshot(browser, name);
 }

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using Npgsql;
+using SecureIntake.Core.Editors;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Benchmarks;
+
+/// <summary>
+/// The desk's queue page over many submissions: fills the database with N submissions of varied metadata
+/// (statuses, priorities, tags, assignees, channels, arrival times over the 85 days before the default 90-day retention), signs an editor in, and times
+/// the whole page over HTTP for a set of filters, reporting p50 and p99 per filter.
+/// </summary>
+internal static partial class QueueBenchmark
+{
+    private const string Password = "lantern-quiver-basalt-92";
+
+    private static readonly string[] Filters =
+    [
+        "",
+        "status=new",
+        "status=in-review&assignee=editor1",
+        "assignee=-",
+        "tag=army",
+        "priority=urgent&sort=priority",
+        "witness=1",
+        "channel=mail&sort=oldest",
+        "page=200",
+    ];
+
+    public static async Task<int> RunAsync(string[] arguments)
+    {
+        var count = EncryptBenchmark.Option(arguments, "--count", 100_000);
+        var requests = EncryptBenchmark.Option(arguments, "--requests", 40);
+        using var work = new TemporaryDirectory("si-queue-");
+        using var gpg = new GnuPgHome();
+        await using var postgres = await PostgresCluster.StartAsync();
+        Console.WriteLine($"queue benchmark: the desk's queue page over {count} submissions, {requests} requests per filter after a warm-up, " +
+            $"{Environment.ProcessorCount} cores");
+
+        var (certificates, _, _) = await EncryptBenchmark.MakeRecipientsAsync(gpg, work);
+        var database = await postgres.CreateDatabaseAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["SECUREINTAKE_Database__ConnectionString"] = database,
+            ["SECUREINTAKE_Storage__BlobDirectory"] = Directory.CreateDirectory(work.File("blobs")).FullName,
+            ["SECUREINTAKE_Codenames__Pepper"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        };
+        var server = Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
+        (await ExternalTool.RunAsync("dotnet", [server, "keys", "add", certificates], environment: environment)).EnsureSuccess("keys add");
+        var added = (await ExternalTool.RunAsync("dotnet", [server, "editors", "add", "bench"], System.Text.Encoding.UTF8.GetBytes(Password + "\n"), environment))
+            .EnsureSuccess("editors add");
+        var secret = Totp.FromBase32(SecretPattern().Match(added.OutputText).Groups[1].Value);
+
+        var fill = Stopwatch.StartNew();
+        await FillAsync(database, count);
+        Console.WriteLine($"  filled {count} submissions in {fill.Elapsed.TotalSeconds:F1} s");
+
+        var port = UploadBenchmark.FreePort();
+        using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
+        try
+        {
+            var address = new Uri($"http://127.0.0.1:{port}");
+            await UploadBenchmark.WaitForAsync(new Uri(address, "/healthz"));
+            using var browser = await SignInAsync(address, secret);
+            foreach (var filter in Filters)
+            {
+                var path = new Uri($"/desk?{filter}", UriKind.Relative);
+                for (var i = 0; i < 5; i++)
+                {
+                    await GetPageAsync(browser, path);
+                }
+
+                var times = new List<double>(requests);
+                for (var i = 0; i < requests; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    var rows = await GetPageAsync(browser, path);
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                    if (i == 0)
+                    {
+                        Console.Write($"  {(filter.Length == 0 ? "(no filter)" : filter),-36} {rows,3} rows");
+                    }
+                }
+
+                times.Sort();
+                Console.WriteLine($"  p50 {Percentile(times, 0.50),6:F1} ms  p99 {Percentile(times, 0.99),6:F1} ms");
+            }
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Metadata only, as the queue sees it; no blobs are needed to list submissions.</summary>
+    private static async Task FillAsync(string database, int count)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO editors (name, role, password_hash, totp_secret)
+            SELECT 'editor' || n, 'editor', 'x', substring(sha256(random()::text::bytea) from 1 for 20) FROM generate_series(1, 8) n;
+
+            INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, status, priority, tags, assignee_id,
+                                     file_count, ciphertext_bytes, witness_batches, editor_seen_batches)
+            SELECT gen_random_uuid(), (SELECT id FROM desks WHERE name = 'default'),
+                   CASE WHEN r1 < 0.8 THEN 'web' ELSE 'mail' END, t, t,
+                   (ARRAY['new','in-review','needs-follow-up','verified','published','discarded'])[1 + floor(r2 * 6)::int],
+                   (ARRAY['urgent','high','normal','normal','normal','low'])[1 + floor(r3 * 6)::int],
+                   CASE WHEN r4 < 0.3 THEN ARRAY['army'] WHEN r4 < 0.5 THEN ARRAY['police', 'video'] ELSE '{}' END,
+                   CASE WHEN r5 < 0.4 THEN NULL ELSE (SELECT id FROM editors WHERE name = 'editor' || (1 + floor((r5 - 0.4) / 0.6 * 8)::int)) END,
+                   floor(r6 * 5)::int, (r6 * 50000000)::bigint, 1 + floor(r1 * 3)::int, CASE WHEN r2 < 0.5 THEN 1 ELSE NULL END
+            FROM (SELECT date_trunc('minute', now() - random() * interval '85 days') t, random() r1, random() r2, random() r3, random() r4,
+                         random() r5, random() r6
+                  FROM generate_series(1, @count)) g;
+            ANALYZE submissions;
+            """);
+        command.CommandTimeout = 600;
+        command.Parameters.AddWithValue("count", count);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<HttpClient> SignInAsync(Uri address, byte[] secret)
+    {
+        var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
+        var page = await browser.GetStringAsync(new Uri("/desk/sign-in", UriKind.Relative));
+        var token = TokenPattern().Match(page).Groups[1].Value;
+        var code = Totp.Code(secret, Totp.StepAt(DateTimeOffset.UtcNow));
+        using var response = await browser.PostAsync(new Uri("/desk/sign-in", UriKind.Relative),
+            new FormUrlEncodedContent([new("token", token), new("name", "bench"), new("password", Password), new("code", code)]));
+        return response.StatusCode == HttpStatusCode.Redirect ? browser : throw new InvalidOperationException($"sign-in failed: {response.StatusCode}");
+    }
+
+    private static async Task<int> GetPageAsync(HttpClient browser, Uri path)
+    {
+        using var response = await browser.GetAsync(path);
+        response.EnsureSuccessStatusCode();
+        return RowPattern().Count(await response.Content.ReadAsStringAsync());
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    [GeneratedRegex(@"TOTP secret[^:]*: ([A-Z2-7]+)")]
+    private static partial Regex SecretPattern();
+
+    [GeneratedRegex("name=\"token\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+
+    [GeneratedRegex("<a href=\"/desk/submissions/")]
+    private static partial Regex RowPattern();
+}
