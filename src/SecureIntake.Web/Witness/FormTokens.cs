@@ -10,7 +10,7 @@ namespace SecureIntake.Web.Witness;
 /// Anti-forgery for witness forms that works with JavaScript off and never reads a whole form: a random
 /// value in a browser-session cookie (HttpOnly, SameSite=Strict, no expiry) and, in each form, a hidden
 /// field holding its HMAC under a key derived from the install's pepper. A post must carry both, matching.
-/// ASP.NET's antiforgery validates by reading Request.Form, which for multipart bodies buffers uploads
+/// ASP.NET's antiforgery validates by reading the whole form first, which for multipart bodies buffers uploads
 /// to disk, so it cannot guard the intake form.
 /// </summary>
 internal sealed class FormTokens(IOptions<CodenameOptions> codenames)
