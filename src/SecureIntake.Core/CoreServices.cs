@@ -9,6 +9,7 @@ using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
+using SecureIntake.Core.Status;
 using SecureIntake.Core.Storage;
 using SecureIntake.Core.Triage;
 
@@ -37,6 +38,7 @@ public static class CoreServices
         services.AddSingleton<TriageActions>();
         services.AddSingleton<SubmissionArchive>();
         services.AddTransient<RetentionSweep>();
+        services.AddSingleton<ServiceStatus>();
         services.AddOptions<EditorOptions>().Bind(configuration.GetSection(EditorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EditorOptions>, EditorOptionsValidator>();
         services.AddSingleton(provider =>

@@ -47,6 +47,8 @@ internal static class SecureIntakeCli
 
     private static readonly string Pepper = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
+    public static Dictionary<string, string> EnvironmentFor(string? connectionString) => Environment(connectionString);
+
     private static Dictionary<string, string> Environment(string? connectionString) => new()
     {
         ["SECUREINTAKE_Database__ConnectionString"] = connectionString ?? "",

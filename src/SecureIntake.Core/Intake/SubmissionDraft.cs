@@ -45,6 +45,18 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
     internal ThreadKey? ReplyKey { get; private set; }
 
+    internal MailOrigin? MailOrigin { get; private set; }
+
+    /// <summary>
+    /// Where an email came from, recorded in the same transaction as the submission, so that the gateway can
+    /// tell after a crash that the message still on the server was already taken in.
+    /// </summary>
+    public void SetMailOrigin(MailOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        MailOrigin = Target.IsNew ? origin : throw new InvalidOperationException("a mail origin belongs to a new submission");
+    }
+
     /// <summary>
     /// Lets the witness come back with their codename: stores its locator (never the codename) and gives the
     /// thread a reply key whose secret half only the codename's unlock key opens.
@@ -61,12 +73,15 @@ public sealed class SubmissionDraft : IAsyncDisposable
         ReplyKey = ThreadKey.Generate(Target.SubmissionId, secrets.UnlockKey);
     }
 
-    /// <summary>Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob.</summary>
-    public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob. A note (such as
+    /// "the sender encrypted this with PGP/MIME") goes into the encrypted manifest only.
+    /// </summary>
+    public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken, string? note = null)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
         var blob = await _blobs.WriteEncryptedAsync(_recipients, content, cancellationToken).ConfigureAwait(false);
-        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes));
+        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes, note));
     }
 
     /// <summary>Seals the batch: returns the submission id once rows and job are committed, never before.</summary>
@@ -139,11 +154,15 @@ public sealed class SubmissionDraft : IAsyncDisposable
             fileName = i.FileName,
             contentType = i.ContentType,
             bytes = i.PlaintextBytes,
+            note = i.Note,
         }),
     }, ManifestJson);
 }
 
-internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes);
+internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes, string? Note = null);
+
+/// <summary>A message in a mailbox: the folder's UIDVALIDITY and the message's UID, and the SHA-256 of its bytes.</summary>
+public sealed record MailOrigin(string Mailbox, long UidValidity, long Uid, byte[] Digest);
 
 /// <summary>Where a draft goes: a new submission on a desk, or a follow-up on an existing one.</summary>
 internal sealed record SubmissionTarget(Guid SubmissionId, Guid DeskId, string Channel, bool IsNew);

@@ -79,6 +79,19 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
             await insertItem.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (draft.MailOrigin is { } origin)
+        {
+            await using var ledger = new NpgsqlCommand("""
+                INSERT INTO mail_messages (mailbox, uid_validity, uid, digest, submission_id) VALUES (@mailbox, @validity, @uid, @digest, @id)
+                """, connection);
+            ledger.Parameters.AddWithValue("mailbox", origin.Mailbox);
+            ledger.Parameters.AddWithValue("validity", origin.UidValidity);
+            ledger.Parameters.AddWithValue("uid", origin.Uid);
+            ledger.Parameters.AddWithValue("digest", origin.Digest);
+            ledger.Parameters.AddWithValue("id", target.SubmissionId);
+            await ledger.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // The queue shows counts and sizes without adding up items for every row it lists.
         await using (var totals = new NpgsqlCommand(
             "UPDATE submissions SET witness_batches = witness_batches + 1, file_count = file_count + @files, ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id", connection))

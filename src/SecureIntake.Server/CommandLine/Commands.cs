@@ -33,6 +33,7 @@ internal static class Commands
             MigrateCommand.Build(),
             KeysCommands.Build(),
             EditorsCommands.Build(),
+            IngestMailCommand.Build(),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, cancellationToken) => RunCommands.RunAsync(parse, ServiceRoles.All, cancellationToken));

@@ -6,6 +6,8 @@ using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
 using SecureIntake.Core.Triage;
+using SecureIntake.Mail;
+using SecureIntake.Mail.Ingest;
 
 namespace SecureIntake.Server.Hosting;
 
@@ -17,6 +19,7 @@ internal static class ServiceRegistration
     public static IServiceCollection AddSecureIntake(this IServiceCollection services, IConfiguration configuration, ServiceRoles roles)
     {
         services.AddSecureIntakeCore(configuration);
+        services.AddSecureIntakeMail(configuration);
         services.AddHangfire((provider, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -37,10 +40,20 @@ internal static class ServiceRegistration
     }
 
     /// <summary>Registers the recurring jobs when the worker starts; re-registering an existing one only updates it.</summary>
-    private sealed class RecurringJobs(IRecurringJobManager recurringJobs) : IHostedService
+    private sealed class RecurringJobs(IRecurringJobManager recurringJobs, IOptions<MailOptions> mail) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            if (mail.Value.Imap.Enabled)
+            {
+                recurringJobs.AddOrUpdate<ImapGateway>("mail-gateway", gateway => gateway.RunAsync(CancellationToken.None),
+                    Cron.MinuteInterval(mail.Value.Imap.IntervalMinutes));
+            }
+            else
+            {
+                recurringJobs.RemoveIfExists("mail-gateway");
+            }
+
             recurringJobs.AddOrUpdate<RecipientKeyCheck>("recipient-key-check", check => check.RunAsync(CancellationToken.None), Cron.Daily(6));
             recurringJobs.AddOrUpdate<OrphanBlobSweep>("orphan-blob-sweep", sweep => sweep.RunAsync(CancellationToken.None), Cron.Hourly());
             recurringJobs.AddOrUpdate<RetentionSweep>("retention-sweep", sweep => sweep.RunAsync(CancellationToken.None), Cron.Hourly(30));

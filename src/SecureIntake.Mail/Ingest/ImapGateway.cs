@@ -1,0 +1,233 @@
+using System.Security.Cryptography.X509Certificates;
+using Hangfire;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SecureIntake.Core.Intake;
+using SecureIntake.Core.Status;
+
+namespace SecureIntake.Mail.Ingest;
+
+/// <summary>
+/// The recurring job that drains the tips mailbox. Each message is taken in whole and encrypted, committed
+/// with a ledger row naming its place in the mailbox, and only then deleted from the server (or moved);
+/// the row goes once the server confirmed. A crash in between leaves the row, and the next run removes
+/// the message instead of taking it in again; a message found under new UIDs (UIDVALIDITY changed) is
+/// recognised by its digest. One gateway at a time drains a mailbox (a PostgreSQL advisory lock), however
+/// many hosts run the worker.
+/// </summary>
+public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, NpgsqlDataSource dataSource, ServiceStatus status,
+    ILogger<ImapGateway> logger)
+{
+    public const string Component = "mail-gateway";
+
+    private readonly MailOptions _options = options.Value;
+
+    /// <summary>Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire.</summary>
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 60)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var imap = _options.Imap;
+        if (!imap.Enabled || await status.IsBackingOffAsync(Component, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var mailbox = $"{imap.User}@{imap.Host}:{imap.Port}/{imap.Folder}";
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (!await TryLockAsync(lockConnection, mailbox, cancellationToken).ConfigureAwait(false))
+        {
+            return; // another gateway is draining this mailbox right now
+        }
+
+        try
+        {
+            using var client = new ImapClient();
+            await ConnectAsync(client, imap, cancellationToken).ConfigureAwait(false);
+            var folder = await client.GetFolderAsync(imap.Folder, cancellationToken).ConfigureAwait(false);
+            await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
+            var taken = await DrainAsync(client, folder, mailbox, cancellationToken).ConfigureAwait(false);
+            await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
+            await status.SucceededAsync(Component, cancellationToken).ConfigureAwait(false);
+            if (taken > 0)
+            {
+                LogTaken(logger, taken);
+            }
+        }
+        catch (Exception e) when (IsMailServerProblem(e) && !cancellationToken.IsCancellationRequested)
+        {
+            // The kind and the server's words only: never anything from a message.
+            await status.FailedAsync(Component, $"{e.GetType().Name}: {e.Message}", cancellationToken).ConfigureAwait(false);
+            LogFailed(logger, e.GetType().Name, e.Message);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@mailbox, 0))", lockConnection);
+            unlock.Parameters.AddWithValue("mailbox", mailbox);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> DrainAsync(ImapClient client, IMailFolder folder, string mailbox, CancellationToken cancellationToken)
+    {
+        var validity = (long)folder.UidValidity;
+        var ledger = await LedgerAsync(mailbox, cancellationToken).ConfigureAwait(false);
+
+        // First what a crash left between commit and removal: taken in already, only to be removed.
+        var leftOver = ledger.Where(r => r.UidValidity == validity).Select(r => new UniqueId((uint)r.Uid)).ToList();
+        if (leftOver.Count > 0)
+        {
+            await RemoveAsync(client, folder, leftOver, cancellationToken).ConfigureAwait(false);
+            await ForgetAsync(mailbox, validity, leftOver, cancellationToken).ConfigureAwait(false);
+        }
+
+        var taken = 0;
+        var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
+        foreach (var message in messages.Where(m => !leftOver.Contains(m.UniqueId)).OrderBy(m => m.UniqueId.Id))
+        {
+            if (message.Size > _options.MaxMessageBytes)
+            {
+                await QuarantineAsync(client, folder, message.UniqueId, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var uid = message.UniqueId;
+            await using (var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false))
+            {
+                var (outcome, _) = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
+                    digest => IsTakenInAsync(mailbox, digest, cancellationToken),
+                    digest => new MailOrigin(mailbox, validity, uid.Id, digest),
+                    cancellationToken).ConfigureAwait(false);
+                taken += outcome == IngestOutcome.Committed ? 1 : 0;
+            }
+
+            await RemoveAsync(client, folder, [uid], cancellationToken).ConfigureAwait(false);
+            await ForgetAsync(mailbox, validity, [uid], cancellationToken).ConfigureAwait(false);
+        }
+
+        // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
+        await using var stale = dataSource.CreateCommand("DELETE FROM mail_messages WHERE mailbox = @mailbox");
+        stale.Parameters.AddWithValue("mailbox", mailbox);
+        await stale.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return taken;
+    }
+
+    private async Task QuarantineAsync(ImapClient client, IMailFolder folder, UniqueId uid, CancellationToken cancellationToken)
+    {
+        var name = _options.Imap.QuarantineFolder;
+        var root = client.GetFolder(client.PersonalNamespaces[0]);
+        IMailFolder? quarantine;
+        try
+        {
+            quarantine = await root.GetSubfolderAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FolderNotFoundException)
+        {
+            quarantine = null;
+        }
+
+        quarantine ??= await root.CreateAsync(name, isMessageFolder: true, cancellationToken).ConfigureAwait(false)
+            ?? throw new FolderNotFoundException(name);
+
+        await folder.MoveToAsync(uid, quarantine, cancellationToken).ConfigureAwait(false);
+        await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
+        LogQuarantined(logger, name);
+    }
+
+    private async Task RemoveAsync(ImapClient client, IMailFolder folder, IList<UniqueId> uids, CancellationToken cancellationToken)
+    {
+        if (_options.Imap.MoveToFolder is { Length: > 0 } target)
+        {
+            var destination = await client.GetFolderAsync(target, cancellationToken).ConfigureAwait(false);
+            await folder.MoveToAsync(uids, destination, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await folder.AddFlagsAsync(uids, MessageFlags.Deleted, silent: true, cancellationToken).ConfigureAwait(false);
+        if (client.Capabilities.HasFlag(ImapCapabilities.UidPlus))
+        {
+            await folder.ExpungeAsync(uids, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await folder.ExpungeAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ForgetAsync(string mailbox, long validity, IList<UniqueId> uids, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM mail_messages WHERE mailbox = @mailbox AND uid_validity = @validity AND uid = ANY(@uids)");
+        command.Parameters.AddWithValue("mailbox", mailbox);
+        command.Parameters.AddWithValue("validity", validity);
+        command.Parameters.AddWithValue("uids", uids.Select(u => (long)u.Id).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> IsTakenInAsync(string mailbox, byte[] digest, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM mail_messages WHERE mailbox = @mailbox AND digest = @digest)");
+        command.Parameters.AddWithValue("mailbox", mailbox);
+        command.Parameters.AddWithValue("digest", digest);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private async Task<List<(long UidValidity, long Uid)>> LedgerAsync(string mailbox, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT uid_validity, uid FROM mail_messages WHERE mailbox = @mailbox");
+        command.Parameters.AddWithValue("mailbox", mailbox);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<(long, long)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add((reader.GetInt64(0), reader.GetInt64(1)));
+        }
+
+        return rows;
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, string mailbox, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended(@mailbox, 0))", connection);
+        command.Parameters.AddWithValue("mailbox", mailbox);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task ConnectAsync(ImapClient client, ImapOptions imap, CancellationToken cancellationToken)
+    {
+        client.Timeout = (int)TimeSpan.FromMinutes(2).TotalMilliseconds;
+        if (imap.TrustedCertificateFile is { Length: > 0 } file)
+        {
+            var trusted = X509CertificateLoader.LoadCertificateFromFile(file);
+            client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (certificate is not null && certificate.GetCertHashString() == trusted.GetCertHashString());
+        }
+
+        var security = imap.Security switch
+        {
+            "starttls" => SecureSocketOptions.StartTls,
+            "none" => SecureSocketOptions.None,
+            _ => SecureSocketOptions.SslOnConnect,
+        };
+        await client.ConnectAsync(imap.Host!, imap.Port, security, cancellationToken).ConfigureAwait(false);
+        await client.AuthenticateAsync(imap.User, imap.Password, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsMailServerProblem(Exception e) =>
+        e is IOException or System.Net.Sockets.SocketException or TimeoutException or ImapProtocolException or ImapCommandException
+            or AuthenticationException or SslHandshakeException or ServiceNotConnectedException or ServiceNotAuthenticatedException
+            or FolderNotFoundException or OperationCanceledException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mail gateway took in {Count} messages")]
+    private static partial void LogTaken(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mail gateway failed ({Kind}: {Reason}); it tries again later")]
+    private static partial void LogFailed(ILogger logger, string kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message over the size limit was moved to the mailbox folder {Folder}")]
+    private static partial void LogQuarantined(ILogger logger, string folder);
+}

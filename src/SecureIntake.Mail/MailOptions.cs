@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace SecureIntake.Mail;
+
+public sealed class MailOptions
+{
+    public const string Section = "Mail";
+
+    /// <summary>The largest message taken in; larger ones are moved to the quarantine folder on the server.</summary>
+    public long MaxMessageBytes { get; set; } = 50L << 20;
+
+    /// <summary>The desk mail goes to (`ingest-mail --desk` overrides it for the MTA pipe).</summary>
+    public string Desk { get; set; } = "default";
+
+    public ImapOptions Imap { get; set; } = new();
+}
+
+/// <summary>The tips mailbox the gateway drains. No host, no gateway.</summary>
+public sealed class ImapOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 993;
+
+    /// <summary>tls (implicit, port 993), starttls (port 143), or none: only allowed for a loopback host.</summary>
+    public string Security { get; set; } = "tls";
+
+    public string User { get; set; } = "";
+
+    public string Password { get; set; } = "";
+
+    public string Folder { get; set; } = "INBOX";
+
+    /// <summary>Where messages over MaxMessageBytes are moved, so they are neither lost nor taken in.</summary>
+    public string QuarantineFolder { get; set; } = "Quarantine";
+
+    /// <summary>Move taken-in messages here instead of deleting them (e.g. for a server that must keep mail); empty: delete.</summary>
+    public string? MoveToFolder { get; set; }
+
+    /// <summary>How often the mailbox is drained.</summary>
+    public int IntervalMinutes { get; set; } = 1;
+
+    /// <summary>A PEM certificate to trust for TLS besides the system's (a newsroom's own mail server).</summary>
+    public string? TrustedCertificateFile { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Host);
+}
+
+internal sealed class MailOptionsValidator : IValidateOptions<MailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MailOptions options)
+    {
+        var problems = new List<string>();
+        if (options.MaxMessageBytes < 1024)
+        {
+            problems.Add("Mail:MaxMessageBytes must be at least 1024");
+        }
+
+        var imap = options.Imap;
+        if (imap.Enabled)
+        {
+            if (imap.Security is not ("tls" or "starttls" or "none"))
+            {
+                problems.Add("Mail:Imap:Security must be tls, starttls or none");
+            }
+            else if (imap.Security == "none" && !IsLoopback(imap.Host!))
+            {
+                problems.Add("Mail:Imap:Security=none sends the mailbox password and every tip in the clear: it is only allowed for a loopback host");
+            }
+
+            if (string.IsNullOrEmpty(imap.User) || string.IsNullOrEmpty(imap.Password))
+            {
+                problems.Add("Mail:Imap:User and Mail:Imap:Password are required when Mail:Imap:Host is set");
+            }
+
+            if (imap.Port is < 1 or > 65535 || imap.IntervalMinutes is < 1 or > 59)
+            {
+                problems.Add("Mail:Imap:Port must be 1-65535 and Mail:Imap:IntervalMinutes 1-59");
+            }
+
+            if (imap.TrustedCertificateFile is { Length: > 0 } file && !File.Exists(file))
+            {
+                problems.Add($"Mail:Imap:TrustedCertificateFile '{file}' does not exist");
+            }
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}

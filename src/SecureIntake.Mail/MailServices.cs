@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SecureIntake.Mail.Ingest;
+
+namespace SecureIntake.Mail;
+
+public static class MailServices
+{
+    /// <summary>The mail gateway and the MTA pipe's intake; the gateway runs only when Mail:Imap:Host is set.</summary>
+    public static IServiceCollection AddSecureIntakeMail(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MailOptions>().Bind(configuration.GetSection(MailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidator>();
+        services.AddSingleton<MessageIntake>();
+        services.AddTransient<ImapGateway>();
+        return services;
+    }
+}

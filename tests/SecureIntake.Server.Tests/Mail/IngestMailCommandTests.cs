@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Mail;
+
+/// <summary>`secureintake ingest-mail` as an MTA runs it: one message on stdin, an exit code the MTA understands.</summary>
+public sealed class IngestMailCommandTests : IAsyncLifetime, IDisposable
+{
+    private const string Tip = "From: witness@example.invalid\r\nTo: tips@newsroom.invalid\r\nSubject: =?utf-8?b?0KHQstC40LTQtdGC0LXQu9GM?=\r\n" +
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nThey opened fire near the akimat at 14:10.\r\n";
+
+    private readonly TemporaryDirectory _blobs = new("si-ingest-blobs-");
+
+    public ServerTestKeys Keys { get; } = new();
+
+    private string _database = "";
+
+    public async Task InitializeAsync()
+    {
+        await Keys.InitializeAsync();
+        _database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(_database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        Keys.Dispose();
+        _blobs.Dispose();
+    }
+
+    [Fact]
+    public async Task A_piped_message_is_committed_with_exit_0_and_gpg_decrypts_it_to_the_exact_bytes()
+    {
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var blobs = Directory.GetFiles(_blobs.Path);
+        var plaintexts = new List<byte[]>();
+        foreach (var blob in blobs)
+        {
+            plaintexts.Add(await Keys.DecryptAsync(blob));
+        }
+
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(Tip)));
+        Assert.Equal("mail", await ScalarAsync<string>("SELECT channel FROM submissions"));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM submissions WHERE codename_locator IS NOT NULL OR reply_certificate IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task A_message_the_sender_encrypted_is_kept_as_it_is_and_noted_in_the_encrypted_manifest()
+    {
+        var pgpMime = "From: a@example.invalid\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n" +
+            "--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n" +
+            "-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA0000\r\n-----END PGP MESSAGE-----\r\n--b--\r\n";
+
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(pgpMime));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var manifests = new List<JsonDocument>();
+        foreach (var blob in Directory.GetFiles(_blobs.Path))
+        {
+            var plaintext = await Keys.DecryptAsync(blob);
+            if (plaintext.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(pgpMime)))
+            {
+                continue;
+            }
+
+            manifests.Add(JsonDocument.Parse(plaintext));
+        }
+
+        var notes = manifests.SelectMany(m => m.RootElement.GetProperty("items").EnumerateArray()).Select(i => i.GetProperty("note").GetString());
+        Assert.Contains("sender encrypted it (PGP/MIME)", notes);
+    }
+
+    [Fact]
+    public async Task Empty_or_oversized_input_is_refused_with_65_and_nothing_is_stored()
+    {
+        var empty = await IngestAsync([]);
+        var large = await IngestAsync(new byte[5000], "--Mail:MaxMessageBytes=2048");
+
+        Assert.Equal(65, empty.ExitCode);
+        Assert.Equal(65, large.ExitCode);
+        Assert.Contains("larger than 2048 bytes", large.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_blobs.Path));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+    }
+
+    [Fact]
+    public async Task When_the_database_is_down_it_exits_75_so_the_mta_tries_again_later()
+    {
+        var result = await SecureIntakeCli.RunWithInputAsync("Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=3", Tip,
+            "ingest-mail", $"--Storage:BlobDirectory={_blobs.Path}");
+
+        Assert.Equal(75, result.ExitCode);
+        Assert.Contains("try again later", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_blobs.Path));
+    }
+
+    private Task<ToolResult> IngestAsync(byte[] message, params string[] settings) =>
+        ExternalTool.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "secureintake.dll"), "ingest-mail", $"--Storage:BlobDirectory={_blobs.Path}", .. settings],
+            message, SecureIntakeCli.EnvironmentFor(_database), TimeSpan.FromMinutes(2));
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
