@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, the argon2 reference tool, headless Chromium). Installs what is missing from
-# Debian's packages first (as root, or through sudo), since tests never skip a missing part.
+# Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, the argon2 reference tool, headless Chromium,
+# Dovecot, aiosmtpd, openssl). Installs what is missing from Debian's packages first (as root, or through sudo), since
+# tests never skip a missing part.
 # Extra arguments go to `dotnet test`, e.g. --filter "FullyQualifiedName~Crypto".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ command -v argon2 >/dev/null || need+=(argon2)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 ldconfig -p 2>/dev/null | grep -q 'libgcrypt.so.20 ' || need+=(libgcrypt20)
+# Dovecot is in /usr/sbin (not on every PATH); the imap binary is what dovecot-imapd adds to dovecot-core.
+[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+# The system python3's module, not whatever python3 comes first on PATH: SmtpSink runs /usr/bin/python3.
+[ -d /usr/lib/python3/dist-packages/aiosmtpd ] || need+=(python3-aiosmtpd)
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
