@@ -14,6 +14,33 @@ public sealed class MailOptions
     public string Desk { get; set; } = "default";
 
     public ImapOptions Imap { get; set; } = new();
+
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+/// <summary>Where editors' notifications are sent from. No host, no notifications.</summary>
+public sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 587;
+
+    /// <summary>starttls (port 587), tls (implicit, port 465), or none: only allowed for a loopback host.</summary>
+    public string Security { get; set; } = "starttls";
+
+    public string? User { get; set; }
+
+    public string? Password { get; set; }
+
+    public string From { get; set; } = "";
+
+    /// <summary>The desk's address as editors reach it, for the link in the notification.</summary>
+    public string DeskUrl { get; set; } = "";
+
+    /// <summary>Notifications go out on this fixed schedule, so their timing says little about when a witness wrote.</summary>
+    public int WindowMinutes { get; set; } = 15;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Host);
 }
 
 /// <summary>The tips mailbox the gateway drains. No host, no gateway.</summary>
@@ -82,6 +109,29 @@ internal sealed class MailOptionsValidator : IValidateOptions<MailOptions>
             if (imap.TrustedCertificateFile is { Length: > 0 } file && !File.Exists(file))
             {
                 problems.Add($"Mail:Imap:TrustedCertificateFile '{file}' does not exist");
+            }
+        }
+
+        var smtp = options.Smtp;
+        if (smtp.Enabled)
+        {
+            if (smtp.Security is not ("tls" or "starttls" or "none"))
+            {
+                problems.Add("Mail:Smtp:Security must be tls, starttls or none");
+            }
+            else if (smtp.Security == "none" && !IsLoopback(smtp.Host!))
+            {
+                problems.Add("Mail:Smtp:Security=none is only allowed for a loopback host");
+            }
+
+            if (!smtp.From.Contains('@', StringComparison.Ordinal))
+            {
+                problems.Add("Mail:Smtp:From must be the address notifications come from");
+            }
+
+            if (smtp.WindowMinutes is < 1 or > 59 || smtp.Port is < 1 or > 65535)
+            {
+                problems.Add("Mail:Smtp:WindowMinutes must be 1-59 and Mail:Smtp:Port 1-65535");
             }
         }
 

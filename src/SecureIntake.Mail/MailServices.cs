@@ -14,6 +14,7 @@ public static class MailServices
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidator>();
         services.AddSingleton<MessageIntake>();
         services.AddTransient<ImapGateway>();
+        services.AddTransient<Notify.EditorNotifications>();
         return services;
     }
 }

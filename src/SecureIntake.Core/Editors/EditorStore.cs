@@ -162,6 +162,38 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false));
     }
 
+    /// <summary>Where the editor is told about new activity, and the fingerprint of their own key that mail is encrypted to.</summary>
+    public async Task SetNotificationAsync(string name, string? email, string? keyFingerprint, CancellationToken cancellationToken)
+    {
+        if (email is not null && !System.Text.RegularExpressions.Regex.IsMatch(email, @"^[^@\s]+@[^@\s]+$"))
+        {
+            throw new EditorRefusedException($"'{email}' is not an email address");
+        }
+
+        await using var command = dataSource.CreateCommand("UPDATE editors SET notify_email = @email, key_fingerprint = @fingerprint WHERE name = @name");
+        command.Parameters.AddWithValue("name", NormalizeName(name));
+        command.Parameters.AddWithValue("email", (object?)email ?? DBNull.Value);
+        command.Parameters.AddWithValue("fingerprint", (object?)keyFingerprint?.ToUpperInvariant() ?? DBNull.Value);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+        }
+    }
+
+    /// <summary>Active editors who asked to be told about new activity, with their key's fingerprint if they gave one.</summary>
+    public async Task<IReadOnlyList<(string Name, string Email, string? KeyFingerprint)>> NotificationRecipientsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT name, notify_email, key_fingerprint FROM editors WHERE NOT disabled AND notify_email IS NOT NULL ORDER BY name");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<(string, string, string?)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return list;
+    }
+
     public void Dispose() => _hashing.Dispose();
 
     internal static string RoleText(EditorRole role) => role == EditorRole.Admin ? "admin" : "editor";

@@ -92,6 +92,19 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
             await ledger.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Counted for the editors' next notification, which goes out on a schedule, not at this moment.
+        await using (var pending = new NpgsqlCommand("""
+            INSERT INTO notification_pending (desk_id, new_submissions, follow_ups) VALUES (@desk, @new, @followUp)
+            ON CONFLICT (desk_id) DO UPDATE SET new_submissions = notification_pending.new_submissions + @new,
+                follow_ups = notification_pending.follow_ups + @followUp
+            """, connection))
+        {
+            pending.Parameters.AddWithValue("desk", target.DeskId);
+            pending.Parameters.AddWithValue("new", target.IsNew ? 1 : 0);
+            pending.Parameters.AddWithValue("followUp", target.IsNew ? 0 : 1);
+            await pending.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // The queue shows counts and sizes without adding up items for every row it lists.
         await using (var totals = new NpgsqlCommand(
             "UPDATE submissions SET witness_batches = witness_batches + 1, file_count = file_count + @files, ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id", connection))

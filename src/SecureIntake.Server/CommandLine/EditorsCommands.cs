@@ -15,14 +15,15 @@ internal static class EditorsCommands
         var admin = new Option<bool>("--admin") { Description = "Make the editor an admin (manages editors, desks and keys)" };
         var key = new Option<FileInfo?>("--key") { Description = "The editor's own OpenPGP public key: added to the desk's recipients, so they can read what arrives" };
         var desk = new Option<string>("--desk") { Description = "The desk --key is added to", DefaultValueFactory = _ => RecipientStore.DefaultDesk };
+        var email = new Option<string?>("--email") { Description = "Where to tell them about new activity (counts only, encrypted to --key when given)" };
 
         var add = new Command("add", """
             Add an editor. The password is asked for twice on the terminal (or read from the first line of standard
             input); the TOTP secret for their authenticator app is printed once, never again.
-            """) { name, admin, key, desk };
+            """) { name, admin, key, desk, email };
         add.TreatUnmatchedTokensAsErrors = false;
         add.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() =>
-            AddAsync(parse, parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(key), parse.GetValue(desk)!, cancellationToken)));
+            AddAsync(parse, parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(key), parse.GetValue(desk)!, parse.GetValue(email), cancellationToken)));
 
         var list = new Command("list", "List the editors, their roles and whether they are disabled");
         list.TreatUnmatchedTokensAsErrors = false;
@@ -45,7 +46,7 @@ internal static class EditorsCommands
         return new Command("editors", "Manage the editors who sign in to the desk") { add, list, disable, enable, reset };
     }
 
-    private static async Task<int> AddAsync(ParseResult parse, string name, bool admin, FileInfo? key, string desk, CancellationToken cancellationToken)
+    private static async Task<int> AddAsync(ParseResult parse, string name, bool admin, FileInfo? key, string desk, string? email, CancellationToken cancellationToken)
     {
         KeyVerdict? verdict = null;
         if (key is not null)
@@ -69,13 +70,23 @@ internal static class EditorsCommands
         var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
         using (host)
         {
-            var enrolment = await host.Services.GetRequiredService<EditorStore>().AddAsync(name, admin ? EditorRole.Admin : EditorRole.Editor, password, cancellationToken);
+            var editors = host.Services.GetRequiredService<EditorStore>();
+            var enrolment = await editors.AddAsync(name, admin ? EditorRole.Admin : EditorRole.Editor, password, cancellationToken);
             Console.WriteLine($"added {(admin ? "admin" : "editor")} {enrolment.Editor.Name}");
             WriteEnrolment(enrolment, host);
             if (verdict is not null)
             {
                 await host.Services.GetRequiredService<RecipientStore>().AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken);
                 Console.WriteLine($"added their key {verdict.Fingerprint} to desk '{desk}'");
+            }
+
+            if (email is not null || verdict is not null)
+            {
+                await editors.SetNotificationAsync(enrolment.Editor.Name, email, verdict?.Fingerprint, cancellationToken);
+                if (email is not null)
+                {
+                    Console.WriteLine($"new activity is told to {email}{(verdict is null ? " as a generic notice (no key to encrypt counts to)" : ", encrypted to their key")}");
+                }
             }
         }
 

@@ -8,6 +8,7 @@ using SecureIntake.Core.Storage;
 using SecureIntake.Core.Triage;
 using SecureIntake.Mail;
 using SecureIntake.Mail.Ingest;
+using SecureIntake.Mail.Notify;
 
 namespace SecureIntake.Server.Hosting;
 
@@ -52,6 +53,16 @@ internal static class ServiceRegistration
             else
             {
                 recurringJobs.RemoveIfExists("mail-gateway");
+            }
+
+            if (mail.Value.Smtp.Enabled)
+            {
+                recurringJobs.AddOrUpdate<EditorNotifications>("editor-notifications", notifications => notifications.RunAsync(CancellationToken.None),
+                    Cron.MinuteInterval(mail.Value.Smtp.WindowMinutes));
+            }
+            else
+            {
+                recurringJobs.RemoveIfExists("editor-notifications");
             }
 
             recurringJobs.AddOrUpdate<RecipientKeyCheck>("recipient-key-check", check => check.RunAsync(CancellationToken.None), Cron.Daily(6));

@@ -10,6 +10,7 @@ using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
+using SecureIntake.Core.Status;
 using SecureIntake.Core.Triage;
 using SecureIntake.Crypto.Keys;
 using SecureIntake.Web.Witness;
@@ -83,7 +84,7 @@ public static class DeskEndpoints
     }
 
     private static async Task<IResult> QueueAsync(HttpContext context, TriageListing queue, EditorStore editors, RecipientStore recipients, RetentionSweep retention,
-        DeskPages pages, TimeProvider clock, string? status, string? desk, string? assignee, string? tag, string? channel, string? priority, string? witness, string? sort, int? page)
+        ServiceStatus services, DeskPages pages, TimeProvider clock, string? status, string? desk, string? assignee, string? tag, string? channel, string? priority, string? witness, string? sort, int? page)
     {
         var filter = new QueueFilter(Blank(status), Blank(desk), Blank(assignee), Blank(tag)?.ToLowerInvariant(), Blank(channel), Blank(priority), witness == "1",
             sort is QueueFilter.Oldest or QueueFilter.ByPriority ? sort : QueueFilter.Newest);
@@ -91,6 +92,21 @@ public static class DeskEndpoints
         var warnings = (await recipients.ListAsync(context.RequestAborted))
             .Select(k => DeskPages.KeyWarning(k, now) is { } warning ? $"Recipient key {k.Fingerprint} of desk '{k.Desk}': {warning}" : null)
             .OfType<string>().ToList();
+        foreach (var component in await services.ListAsync(context.RequestAborted))
+        {
+            if (component.FailuresInARow > 0)
+            {
+                warnings.Add($"{component.Component}: failing since {component.FailedAt:yyyy-MM-dd HH:mm} UTC ({component.Failure}); " +
+                    $"{component.FailuresInARow} failure(s) in a row, next attempt after {component.RetryAfter:HH:mm} UTC. Nothing is lost meanwhile.");
+            }
+
+            if (component.Quarantined > 0)
+            {
+                warnings.Add($"{component.Component}: {component.Quarantined} message(s) over the size limit were moved to the mailbox's quarantine folder " +
+                    $"(last at {component.QuarantinedAt:yyyy-MM-dd HH:mm} UTC); fetch them from the mail server by hand.");
+            }
+        }
+
         if (await retention.DueSoonAsync(context.RequestAborted) is > 0 and var due)
         {
             warnings.Add($"{due} submission(s) reach their desk's retention within {RetentionSweep.WarningPeriod.TotalDays} days and will be deleted unless put on hold.");
