@@ -145,6 +145,71 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         return verdict;
     }
 
+    /// <summary>
+    /// A new desk, created with its first recipient key in one step: a desk without a usable key could not take
+    /// a single submission, and the roles refuse to start while one exists.
+    /// </summary>
+    public async Task CreateDeskAsync(string name, int retentionDays, RecipientKey firstKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(firstKey);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9-]{0,62}$") || retentionDays is < 1 or > 3650)
+        {
+            throw new KeyFileException("a desk name is 1 to 63 lower-case letters, digits or '-', and retention is 1 to 3650 days");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO desks (name, retention_days) VALUES (@name, @days) ON CONFLICT (name) DO NOTHING RETURNING id", connection, transaction))
+        {
+            insert.Parameters.AddWithValue("name", name);
+            insert.Parameters.AddWithValue("days", retentionDays);
+            if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+            {
+                throw new KeyFileException($"there is already a desk named '{name}'");
+            }
+
+            await using var key = new NpgsqlCommand("INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@desk, @fingerprint, @certificate)",
+                connection, transaction);
+            key.Parameters.AddWithValue("desk", id);
+            key.Parameters.AddWithValue("fingerprint", firstKey.Fingerprint);
+            key.Parameters.AddWithValue("certificate", firstKey.GetEncoded());
+            await key.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How long a desk keeps submissions after the witness's last message (unless on hold).</summary>
+    public async Task SetRetentionAsync(string desk, int days, CancellationToken cancellationToken)
+    {
+        if (days is < 1 or > 3650)
+        {
+            throw new KeyFileException("retention is 1 to 3650 days");
+        }
+
+        await using var command = dataSource.CreateCommand("UPDATE desks SET retention_days = @days WHERE name = @desk");
+        command.Parameters.AddWithValue("desk", desk);
+        command.Parameters.AddWithValue("days", days);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new UnknownDeskException(desk);
+        }
+    }
+
+    public async Task<IReadOnlyList<(string Name, int RetentionDays)>> DesksAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT name, retention_days FROM desks ORDER BY name");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var desks = new List<(string, int)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            desks.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return desks;
+    }
+
     public async Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT name FROM desks ORDER BY name");

@@ -33,6 +33,7 @@ internal static class Commands
             MigrateCommand.Build(),
             KeysCommands.Build(),
             EditorsCommands.Build(),
+            DesksCommands.Build(),
             IngestMailCommand.Build(),
         };
         root.TreatUnmatchedTokensAsErrors = false;

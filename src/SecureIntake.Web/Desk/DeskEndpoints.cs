@@ -43,6 +43,8 @@ public static class DeskEndpoints
         admin.MapGet("/admin", AdminAsync);
         admin.MapPost("/admin/editors/{operation:regex(^(add|disable|reset-2fa)$)}", (string operation, HttpContext context, EditorStore editors,
             RecipientStore recipients, AuditLog audit, DeskPages pages, TimeProvider clock) => AdministerAsync($"editors/{operation}", context, editors, recipients, audit, pages, clock));
+        admin.MapPost("/admin/desks/{operation:regex(^(add|retention)$)}", (string operation, HttpContext context, EditorStore editors,
+            RecipientStore recipients, AuditLog audit, DeskPages pages, TimeProvider clock) => AdministerAsync($"desks/{operation}", context, editors, recipients, audit, pages, clock));
         admin.MapPost("/admin/keys/{operation:regex(^(add|remove)$)}", (string operation, HttpContext context, EditorStore editors,
             RecipientStore recipients, AuditLog audit, DeskPages pages, TimeProvider clock) => AdministerAsync($"keys/{operation}", context, editors, recipients, audit, pages, clock));
 
@@ -261,7 +263,7 @@ public static class DeskEndpoints
     private static async Task<IResult> AdminAsync(HttpContext context, EditorStore editors, RecipientStore recipients, DeskPages pages, TimeProvider clock,
         string? done) =>
         pages.Admin(DeskAccess.Editor(context), DeskAccess.FormToken(context), await editors.ListAsync(context.RequestAborted),
-            await recipients.ListAsync(context.RequestAborted), Blank(done), null, clock.GetUtcNow());
+            await recipients.ListAsync(context.RequestAborted), await recipients.DesksAsync(context.RequestAborted), Blank(done), null, clock.GetUtcNow());
 
     private static async Task<IResult> AdministerAsync(string action, HttpContext context, EditorStore editors, RecipientStore recipients, AuditLog audit,
         DeskPages pages, TimeProvider clock)
@@ -298,6 +300,13 @@ public static class DeskEndpoints
                 case "keys/add":
                     done = await AddKeysAsync(form["desk"] ?? RecipientStore.DefaultDesk, form["key"] ?? "", recipients, clock, context.RequestAborted);
                     break;
+                case "desks/add":
+                    done = await AddDeskAsync(form["desk"] ?? "", Days(form["days"]), form["key"] ?? "", recipients, clock, context.RequestAborted);
+                    break;
+                case "desks/retention":
+                    await recipients.SetRetentionAsync(form["desk"] ?? "", Days(form["days"]), context.RequestAborted);
+                    done = $"Desk '{form["desk"]}' keeps submissions {Days(form["days"])} days.";
+                    break;
                 default:
                     var removed = await recipients.RemoveAsync(form["fingerprint"] ?? "", form["desk"], context.RequestAborted);
                     done = removed == 0 ? "No such key." : "Key removed.";
@@ -308,12 +317,27 @@ public static class DeskEndpoints
             return enrolment is null
                 ? TypedResults.Redirect($"/desk/admin?done={Uri.EscapeDataString(done)}")
                 : pages.Admin(admin, DeskAccess.FormToken(context), await editors.ListAsync(context.RequestAborted), await recipients.ListAsync(context.RequestAborted),
-                    done, enrolment, clock.GetUtcNow());
+                    await recipients.DesksAsync(context.RequestAborted), done, enrolment, clock.GetUtcNow());
         }
         catch (Exception e) when (e is EditorRefusedException or KeyFileException or UnknownDeskException)
         {
             return pages.Problem(admin, DeskAccess.FormToken(context), StatusCodes.Status400BadRequest, "Not done", e.Message);
         }
+    }
+
+    private static int Days(string? value) => int.TryParse(value, out var days) ? days : 0;
+
+    /// <summary>A desk is created with its first key, judged as `keys add` judges it.</summary>
+    private static async Task<string> AddDeskAsync(string desk, int days, string armored, RecipientStore recipients, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var verdicts = RecipientKeyReader.Read(Encoding.UTF8.GetBytes(armored), clock.GetUtcNow());
+        if (verdicts.Count != 1 || verdicts[0].Key is not { } first)
+        {
+            throw new KeyFileException("a new desk needs exactly one usable public key" + (verdicts.FirstOrDefault(v => !v.IsUsable) is { } refused ? $": {refused.RefusalReason}" : ""));
+        }
+
+        await recipients.CreateDeskAsync(desk.Trim(), days, first, cancellationToken);
+        return $"Desk '{desk.Trim()}' created with recipient {first.Fingerprint}.";
     }
 
     /// <summary>The same judgement as `keys add`: every key in the text must be usable, or none is added.</summary>

@@ -162,9 +162,15 @@ internal sealed class DeskPages(IOptions<WebOptions> web)
             """);
     }
 
-    public ContentHttpResult Admin(Editor editor, string formToken, IReadOnlyList<Editor> editors, IReadOnlyList<StoredRecipient> keys, string? message,
-        TwoFactorEnrolment? enrolment, DateTimeOffset now)
+    public ContentHttpResult Admin(Editor editor, string formToken, IReadOnlyList<Editor> editors, IReadOnlyList<StoredRecipient> keys,
+        IReadOnlyList<(string Name, int RetentionDays)> desks, string? message, TwoFactorEnrolment? enrolment, DateTimeOffset now)
     {
+        var deskRows = new StringBuilder();
+        foreach (var (name, days) in desks)
+        {
+            deskRows.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(name)}</td><td>{Form(formToken, "/desk/admin/desks/retention", $"<input type=\"hidden\" name=\"desk\" value=\"{E(name)}\"><label>Keep for <input name=\"days\" type=\"number\" min=\"1\" max=\"3650\" value=\"{days}\" aria-label=\"retention of {E(name)} in days\"> days</label><button type=\"submit\">Set</button>")}</td></tr>");
+        }
+
         var editorRows = new StringBuilder();
         foreach (var e in editors)
         {
@@ -201,6 +207,9 @@ internal sealed class DeskPages(IOptions<WebOptions> web)
                 <label><input type="checkbox" name="admin" value="yes"> admin</label>
                 <button type="submit">Add editor</button>
                 """)}
+            <h2>Desks</h2>
+            <table><thead><tr><th>Desk</th><th>Retention after the witness's last message</th></tr></thead><tbody>{deskRows}</tbody></table>
+            {Form(formToken, "/desk/admin/desks/add", "<label for=\"desk-name\">New desk</label><input id=\"desk-name\" name=\"desk\" required><label for=\"desk-days\">Retention (days)</label><input id=\"desk-days\" name=\"days\" type=\"number\" min=\"1\" max=\"3650\" value=\"90\"><label for=\"desk-key\">Its first recipient key (armored)</label><textarea id=\"desk-key\" name=\"key\" rows=\"6\" required></textarea><button type=\"submit\">Add desk</button>")}
             <h2>Recipient keys</h2>
             <table><thead><tr><th>Desk</th><th>Fingerprint</th><th>User IDs</th><th>Verdict</th><th></th></tr></thead><tbody>{keyRows}</tbody></table>
             {Form(formToken, "/desk/admin/keys/add", """
