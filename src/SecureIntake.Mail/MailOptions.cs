@@ -16,6 +16,14 @@ public sealed class MailOptions
     public ImapOptions Imap { get; set; } = new();
 
     public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>
+    /// Off unless set. A fixed text mailed back to the sender of every tip email. WARNING: a reply confirms to
+    /// whoever reads the sender's mailbox (or watches its traffic) that the newsroom received the message.
+    /// </summary>
+    public string? AcknowledgementText { get; set; }
+
+    public string AcknowledgementSubject { get; set; } = "Received";
 }
 
 /// <summary>Where editors' notifications are sent from. No host, no notifications.</summary>
@@ -113,6 +121,11 @@ internal sealed class MailOptionsValidator : IValidateOptions<MailOptions>
         }
 
         var smtp = options.Smtp;
+        if (!string.IsNullOrWhiteSpace(options.AcknowledgementText) && !smtp.Enabled)
+        {
+            problems.Add("Mail:AcknowledgementText needs Mail:Smtp:Host to send it");
+        }
+
         if (smtp.Enabled)
         {
             if (smtp.Security is not ("tls" or "starttls" or "none"))

@@ -15,6 +15,7 @@ public static class MailServices
         services.AddSingleton<MessageIntake>();
         services.AddTransient<ImapGateway>();
         services.AddTransient<Notify.EditorNotifications>();
+        services.AddSingleton<Notify.Acknowledgements>();
         return services;
     }
 }

@@ -7,6 +7,7 @@ return args switch
     ["upload", .. var rest] => await UploadBenchmark.RunAsync(rest),
     ["submissions", .. var rest] => await SubmissionsBenchmark.RunAsync(rest),
     ["queue", .. var rest] => await QueueBenchmark.RunAsync(rest),
+    ["mail", .. var rest] => await MailBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- upload [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- submissions [--count N] [--concurrency N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- queue [--count N] [--requests N]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- mail [--count N]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
@@ -32,6 +34,9 @@ static int Usage()
                     errors (exit 1 on any error).
           queue     fills the database with N submissions (default 100000) and times the desk's
                     queue page over HTTP for several filters; prints p50/p99 per filter.
+          mail      delivers N emails of mixed sizes (default 10000) into a real Dovecot and drains
+                    them with one gateway pass; prints messages/s next to fetching them only, and
+                    peak memory.
         """);
     return 2;
 }

@@ -154,6 +154,26 @@ public sealed class ImapGatewayTests : IAsyncLifetime
         Assert.Contains(await _bed.DecryptAllAsync(), p => p.AsSpan().SequenceEqual(message));
     }
 
+    [Fact]
+    public async Task An_acknowledgement_goes_back_to_each_sender_only_when_an_admin_turned_it_on()
+    {
+        await using var smtp = await SmtpSink.StartAsync();
+        await _dovecot.DeliverAsync(Message("first", "one"));
+        await _dovecot.DeliverAsync(Message("second", "two"));
+        await using var services = _bed.Services(Settings(("Mail:AcknowledgementText", "Your message reached the newsroom."),
+            ("Mail:Smtp:Host", smtp.Host), ("Mail:Smtp:Port", smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("Mail:Smtp:Security", "none"), ("Mail:Smtp:From", "tips@newsroom.invalid")));
+
+        await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+
+        var acknowledgements = (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30))).Select(m => Encoding.UTF8.GetString(m)).ToList();
+        Assert.Contains(acknowledgements, a => a.Contains("To: first@example.invalid", StringComparison.Ordinal));
+        Assert.Contains(acknowledgements, a => a.Contains("To: second@example.invalid", StringComparison.Ordinal));
+        Assert.All(acknowledgements, a => Assert.Contains("Your message reached the newsroom.", a, StringComparison.Ordinal));
+        Assert.All(acknowledgements, a => Assert.DoesNotContain("one", a.Split("\r\n\r\n", 2)[1], StringComparison.Ordinal));
+        Assert.Equal(0L, await _bed.ScalarAsync<long>("SELECT count(*) FROM mail_messages"));
+    }
+
     private Dictionary<string, string?> Settings(params (string Key, string Value)[] overrides)
     {
         var settings = new Dictionary<string, string?>

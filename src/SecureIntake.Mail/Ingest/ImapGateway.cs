@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Status;
+using SecureIntake.Mail.Notify;
 
 namespace SecureIntake.Mail.Ingest;
 
@@ -19,10 +20,12 @@ namespace SecureIntake.Mail.Ingest;
 /// recognised by its digest. One gateway at a time drains a mailbox (a PostgreSQL advisory lock), however
 /// many hosts run the worker.
 /// </summary>
-public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, NpgsqlDataSource dataSource, ServiceStatus status,
-    ILogger<ImapGateway> logger)
+public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, Acknowledgements acknowledgements, NpgsqlDataSource dataSource,
+    ServiceStatus status, ILogger<ImapGateway> logger)
 {
     public const string Component = "mail-gateway";
+
+    private const int RemovalBatch = 50;
 
     private readonly MailOptions _options = options.Value;
 
@@ -86,6 +89,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
 
         var taken = 0;
+        var committed = new List<UniqueId>();
         var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
         foreach (var message in messages.Where(m => !leftOver.Contains(m.UniqueId)).OrderBy(m => m.UniqueId.Id))
         {
@@ -98,22 +102,46 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             var uid = message.UniqueId;
             await using (var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false))
             {
-                var (outcome, _) = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
+                var result = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
                     digest => IsTakenInAsync(mailbox, digest, cancellationToken),
                     digest => new MailOrigin(mailbox, validity, uid.Id, digest),
                     cancellationToken).ConfigureAwait(false);
-                taken += outcome == IngestOutcome.Committed ? 1 : 0;
+                if (result.Outcome == IngestOutcome.Committed)
+                {
+                    taken++;
+                    await acknowledgements.SendAsync(result.Sender, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            await RemoveAsync(client, folder, [uid], cancellationToken).ConfigureAwait(false);
-            await ForgetAsync(mailbox, validity, [uid], cancellationToken).ConfigureAwait(false);
+            // Removed in batches: each removal is a round trip and an fsync on the server, and the ledger keeps
+            // every committed one safe from being taken twice until it is gone.
+            committed.Add(uid);
+            if (committed.Count >= RemovalBatch)
+            {
+                await RemoveAndForgetAsync(client, folder, mailbox, validity, committed, cancellationToken).ConfigureAwait(false);
+            }
         }
+
+        await RemoveAndForgetAsync(client, folder, mailbox, validity, committed, cancellationToken).ConfigureAwait(false);
 
         // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
         await using var stale = dataSource.CreateCommand("DELETE FROM mail_messages WHERE mailbox = @mailbox");
         stale.Parameters.AddWithValue("mailbox", mailbox);
         await stale.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return taken;
+    }
+
+    private async Task RemoveAndForgetAsync(ImapClient client, IMailFolder folder, string mailbox, long validity, List<UniqueId> uids,
+        CancellationToken cancellationToken)
+    {
+        if (uids.Count == 0)
+        {
+            return;
+        }
+
+        await RemoveAsync(client, folder, uids, cancellationToken).ConfigureAwait(false);
+        await ForgetAsync(mailbox, validity, uids, cancellationToken).ConfigureAwait(false);
+        uids.Clear();
     }
 
     private async Task QuarantineAsync(ImapClient client, IMailFolder folder, UniqueId uid, CancellationToken cancellationToken)

@@ -25,7 +25,7 @@ public sealed class MessageIntake(IntakeService intake)
 
     /// <param name="isTakenIn">Asked with the message's SHA-256 before committing: true means a copy is already in.</param>
     /// <param name="origin">The mailbox position to record with the submission, given the digest; null for the pipe.</param>
-    public async Task<(IngestOutcome Outcome, Guid? SubmissionId)> IngestAsync(Stream raw, string desk, long maxBytes,
+    public async Task<IngestResult> IngestAsync(Stream raw, string desk, long maxBytes,
         Func<byte[], Task<bool>>? isTakenIn, Func<byte[], MailOrigin>? origin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(raw);
@@ -41,12 +41,13 @@ public sealed class MessageIntake(IntakeService intake)
         var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash, maxBytes);
         await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))
             .ConfigureAwait(false);
+        var sender = SenderAddress(start.AsSpan(0, startLength));
         CryptographicOperations.ZeroMemory(start);
 
         var digest = hash.GetHashAndReset();
         if (isTakenIn is not null && await isTakenIn(digest).ConfigureAwait(false))
         {
-            return (IngestOutcome.AlreadyTakenIn, null); // disposing the draft deletes what it wrote
+            return new IngestResult(IngestOutcome.AlreadyTakenIn, null, null); // disposing the draft deletes what it wrote
         }
 
         if (origin is not null)
@@ -54,7 +55,25 @@ public sealed class MessageIntake(IntakeService intake)
             draft.SetMailOrigin(origin(digest));
         }
 
-        return (IngestOutcome.Committed, await draft.CommitAsync(cancellationToken).ConfigureAwait(false));
+        return new IngestResult(IngestOutcome.Committed, await draft.CommitAsync(cancellationToken).ConfigureAwait(false), sender);
+    }
+
+    /// <summary>The From (or Reply-To) address, kept in memory only for an acknowledgement, if one is turned on.</summary>
+    private static string? SenderAddress(ReadOnlySpan<byte> start)
+    {
+        try
+        {
+            using var stream = new MemoryStream(start.ToArray(), writable: false);
+            var headers = MimeKit.HeaderList.Load(stream);
+            var value = headers[MimeKit.HeaderId.ReplyTo] ?? headers[MimeKit.HeaderId.From];
+            return value is not null && MimeKit.InternetAddressList.TryParse(value, out var list)
+                ? list.Mailboxes.FirstOrDefault()?.Address
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Hashes what passes through and refuses to read past the size limit.</summary>
@@ -149,6 +168,9 @@ public sealed class MessageIntake(IntakeService intake)
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
+
+/// <summary>What became of a message; the sender's address only in memory, for an acknowledgement.</summary>
+public sealed record IngestResult(IngestOutcome Outcome, Guid? SubmissionId, string? Sender);
 
 /// <summary>Input that is not a message we can take in (empty, too large): a permanent refusal, not a failure.</summary>
 public sealed class MessageRefusedException(string message) : Exception(message);

@@ -40,9 +40,10 @@ internal static class IngestMailCommand
             {
                 var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MailOptions>>().Value;
                 await using var input = Console.OpenStandardInput();
-                var (_, id) = await host.Services.GetRequiredService<MessageIntake>()
+                var result = await host.Services.GetRequiredService<MessageIntake>()
                     .IngestAsync(input, desk ?? options.Desk, options.MaxMessageBytes, isTakenIn: null, origin: null, cancellationToken);
-                Console.WriteLine($"queued as submission {id}");
+                Console.WriteLine($"queued as submission {result.SubmissionId}");
+                await host.Services.GetRequiredService<SecureIntake.Mail.Notify.Acknowledgements>().SendAsync(result.Sender, cancellationToken);
                 return Committed;
             }
         }
