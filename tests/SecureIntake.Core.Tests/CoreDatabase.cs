@@ -1,6 +1,12 @@
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Storage;
+using SecureIntake.Crypto.Keys;
 using SecureIntake.Testing;
 
 namespace SecureIntake.Core.Tests;
@@ -18,6 +24,24 @@ internal static class CoreDatabase
 
         return dataSource;
     }
+}
+
+/// <summary>What intake needs in a test: Hangfire's tables, and a default desk whose recipient is a key gpg just made.</summary>
+internal static class IntakeWorld
+{
+    public static async Task<RecipientKey> PrepareAsync(NpgsqlDataSource dataSource, GnuPgHome gpg, TimeProvider clock)
+    {
+        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+        _ = new PostgreSqlStorage(new NpgsqlConnectionFactory(dataSource.ConnectionString, hangfire), hangfire);
+        var fingerprint = await gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
+        await gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
+        var editor = RecipientKeyReader.Read(await gpg.ExportPublicAsync(fingerprint), clock.GetUtcNow()).Single().Key!;
+        await new RecipientStore(dataSource, clock).AddAsync(RecipientStore.DefaultDesk, editor, CancellationToken.None);
+        return editor;
+    }
+
+    public static BlobStore Blobs(TemporaryDirectory directory) =>
+        new(Options.Create(new BlobStoreOptions { BlobDirectory = directory.Path, MinimumFreeBytes = 0 }));
 }
 
 /// <summary>A clock the test moves.</summary>

@@ -23,16 +23,8 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _dataSource = await CoreDatabase.CreateAsync();
-        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
-        _ = new PostgreSqlStorage(new NpgsqlConnectionFactory(_dataSource.ConnectionString, hangfire), hangfire);
-
-        var fingerprint = await _gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
-        await _gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
-        _editor = RecipientKeyReader.Read(await _gpg.ExportPublicAsync(fingerprint), DateTimeOffset.UtcNow).Single().Key!;
-        var recipients = new RecipientStore(_dataSource, TimeProvider.System);
-        await recipients.AddAsync(RecipientStore.DefaultDesk, _editor, CancellationToken.None);
-        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = 0 }));
-        _intake = new IntakeService(recipients, blobs, _dataSource, TimeProvider.System);
+        _editor = await IntakeWorld.PrepareAsync(_dataSource, _gpg, TimeProvider.System);
+        _intake = new IntakeService(new RecipientStore(_dataSource, TimeProvider.System), IntakeWorld.Blobs(_blobDirectory), _dataSource, TimeProvider.System);
     }
 
     public async Task DisposeAsync() => await _dataSource.DisposeAsync();

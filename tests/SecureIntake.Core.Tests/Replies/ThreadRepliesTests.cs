@@ -25,15 +25,9 @@ public sealed class ThreadRepliesTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _dataSource = await CoreDatabase.CreateAsync();
-        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
-        _ = new PostgreSqlStorage(new NpgsqlConnectionFactory(_dataSource.ConnectionString, hangfire), hangfire);
-
-        var fingerprint = await _gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
-        await _gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
-        var editor = RecipientKeyReader.Read(await _gpg.ExportPublicAsync(fingerprint), DateTimeOffset.UtcNow).Single().Key!;
+        await IntakeWorld.PrepareAsync(_dataSource, _gpg, TimeProvider.System);
         var recipients = new RecipientStore(_dataSource, TimeProvider.System);
-        await recipients.AddAsync(RecipientStore.DefaultDesk, editor, CancellationToken.None);
-        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = 0 }));
+        var blobs = IntakeWorld.Blobs(_blobDirectory);
         _intake = new IntakeService(recipients, blobs, _dataSource, TimeProvider.System);
         _replies = new ThreadReplies(recipients, blobs, _dataSource, TimeProvider.System);
     }

@@ -32,13 +32,9 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _dataSource = await CoreDatabase.CreateAsync();
-        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
-        _ = new PostgreSqlStorage(new NpgsqlConnectionFactory(_dataSource.ConnectionString, hangfire), hangfire);
-        var fingerprint = await _gpg.GenerateAsync("<editor@newsroom.invalid>", "ed25519", "cert,sign", "never");
-        await _gpg.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
+        await IntakeWorld.PrepareAsync(_dataSource, _gpg, _clock);
         var recipients = new RecipientStore(_dataSource, _clock);
-        await recipients.AddAsync(RecipientStore.DefaultDesk, RecipientKeyReader.Read(await _gpg.ExportPublicAsync(fingerprint), Start).Single().Key!, CancellationToken.None);
-        _blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = 0 }));
+        _blobs = IntakeWorld.Blobs(_blobDirectory);
         _intake = new IntakeService(recipients, _blobs, _dataSource, _clock);
         _listing = new TriageListing(_dataSource);
         _audit = new AuditLog(_dataSource, _clock);
