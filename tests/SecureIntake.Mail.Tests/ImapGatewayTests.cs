@@ -155,6 +155,28 @@ public sealed class ImapGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Starttls_works_and_an_untrusted_certificate_is_refused_without_losing_mail()
+    {
+        var message = Message("w", "over starttls");
+        await _dovecot.DeliverAsync(message);
+
+        await using (var untrusted = _bed.Services(Settings(("Mail:Imap:Security", "starttls"))))
+        {
+            await untrusted.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+            var status = (await untrusted.GetRequiredService<ServiceStatus>().ListAsync(CancellationToken.None)).Single();
+            Assert.Contains("SslHandshake", status.Failure, StringComparison.Ordinal);
+            Assert.Equal(1, await _dovecot.CountAsync());
+        }
+
+        await ExecuteAsync("DELETE FROM service_status"); // the back-off would otherwise hold the next pass
+        await using var trusted = _bed.Services(Settings(("Mail:Imap:Security", "starttls"), ("Mail:Imap:TrustedCertificateFile", _dovecot.CertificatePath)));
+        await trusted.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, await _dovecot.CountAsync());
+        Assert.Contains(await _bed.DecryptAllAsync(), p => p.AsSpan().SequenceEqual(message));
+    }
+
+    [Fact]
     public async Task An_acknowledgement_goes_back_to_each_sender_only_when_an_admin_turned_it_on()
     {
         await using var smtp = await SmtpSink.StartAsync();
@@ -172,6 +194,14 @@ public sealed class ImapGatewayTests : IAsyncLifetime
         Assert.All(acknowledgements, a => Assert.Contains("Your message reached the newsroom.", a, StringComparison.Ordinal));
         Assert.All(acknowledgements, a => Assert.DoesNotContain("one", a.Split("\r\n\r\n", 2)[1], StringComparison.Ordinal));
         Assert.Equal(0L, await _bed.ScalarAsync<long>("SELECT count(*) FROM mail_messages"));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_bed.Database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private Dictionary<string, string?> Settings(params (string Key, string Value)[] overrides)
