@@ -1,3 +1,4 @@
+using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 using Org.BouncyCastle.Utilities;
 
@@ -78,6 +79,11 @@ internal static class EncryptionKeySelector
         }
 
         var chosen = candidates.MaxBy(c => c.Key.CreationTime);
+        if (IsUnsoundRsa(chosen.Key) is { } unsound)
+        {
+            return KeyVerdict.Refused(fingerprint, $"its encryption key's RSA modulus is unsound ({unsound}): anyone could decrypt what is encrypted to it");
+        }
+
         return KeyVerdict.Usable(new RecipientKey(certificate, chosen.Key, userIds, chosen.Expires));
 
         void Consider(PgpPublicKey key, DateTimeOffset? expires, string name)
@@ -146,6 +152,28 @@ internal static class EncryptionKeySelector
         return lifetime == 0 || signature.CreationTime.AddSeconds(lifetime) > at;
     }
 
+    /// <summary>
+    /// The modulus we encrypt to is tested once, when the key is judged: even, with a small factor, or prime
+    /// (BouncyCastle's checks, Miller-Rabin included). Encryption itself then uses OpenSSL, which checks none of it.
+    /// </summary>
+    private static string? IsUnsoundRsa(PgpPublicKey key)
+    {
+        if (key.Algorithm is not (PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaEncrypt))
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = key.GetKey();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     private static bool Verifies(PgpSignature signature, PgpPublicKey issuer, Func<PgpSignature, bool> verify)
     {
         try
@@ -154,7 +182,7 @@ internal static class EncryptionKeySelector
             // Miller-Rabin test on the modulus each time: with a few self-signatures per key that was most of
             // the time spent reading an RSA-4096 certificate. A prime issuer modulus would only let someone
             // forge the owner's own signatures, so it is not tested here; the modulus we encrypt to still is,
-            // once per key (RecipientKey.EncryptionKeyParameters).
+            // once per key (IsUnsoundRsa).
             Properties.WithThreadProperty(Properties.RsaMaxMRTests, "0", () => signature.InitVerify(issuer));
             return verify(signature);
         }

@@ -40,10 +40,7 @@ public sealed class RecipientKey
 
     internal PgpPublicKey EncryptionKey { get; }
 
-    /// <summary>
-    /// The encryption key's parameters, made once: BouncyCastle runs a Miller-Rabin test on an RSA modulus
-    /// every time it builds them (about 0.1 s for RSA-4096), which per message would dominate small ones.
-    /// </summary>
+    /// <summary>The encryption key's parameters (for NIST-curve ECDH), made once rather than per message.</summary>
     internal AsymmetricKeyParameter EncryptionKeyParameters => _encryptionKeyParameters ??= EncryptionKey.GetKey();
 
     private AsymmetricKeyParameter? _encryptionKeyParameters;
