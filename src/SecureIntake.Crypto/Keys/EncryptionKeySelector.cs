@@ -168,6 +168,11 @@ internal static class EncryptionKeySelector
             _ = key.GetKey();
             return null;
         }
+        catch (PgpException e) when (e.InnerException is ArgumentException invalid)
+        {
+            // BouncyCastle wraps its parameter checks: "RSA modulus is not composite", "... is even", ...
+            return invalid.Message.Split(" (Parameter", 2)[0];
+        }
         catch (ArgumentException e)
         {
             return e.Message;
