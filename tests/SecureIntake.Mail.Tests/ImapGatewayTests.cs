@@ -125,6 +125,35 @@ public sealed class ImapGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_message_is_set_aside_in_quarantine_and_does_not_block_the_ones_after_it()
+    {
+        await _dovecot.DeliverAsync([]);
+        await _dovecot.DeliverAsync(Message("w", "after the empty one"));
+        await using var services = _bed.Services(Settings());
+
+        await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, await _dovecot.CountAsync());
+        Assert.Equal(1, await _dovecot.CountAsync("Quarantine"));
+        Assert.Equal(1L, await _bed.ScalarAsync<long>("SELECT count(*) FROM submissions"));
+        Assert.Equal(2, Directory.GetFiles(_bed.BlobDirectory).Length); // the kept email and its manifest; nothing of the empty one
+    }
+
+    [Fact]
+    public async Task A_desk_that_cannot_take_mail_is_recorded_for_the_desk_and_loses_nothing()
+    {
+        await _dovecot.DeliverAsync(Message("w", "for a desk that does not exist"));
+        await using var services = _bed.Services(Settings(("Mail:Desk", "nowhere")));
+
+        await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+
+        var status = (await services.GetRequiredService<ServiceStatus>().ListAsync(CancellationToken.None)).Single();
+        Assert.Contains("UnknownDeskException", status.Failure, StringComparison.Ordinal);
+        Assert.Equal(1, await _dovecot.CountAsync());
+        Assert.Equal(0L, await _bed.ScalarAsync<long>("SELECT count(*) FROM submissions"));
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_recorded_for_the_desk_and_retried_later_with_nothing_lost()
     {
         await _dovecot.DeliverAsync(Message("w", "waiting"));

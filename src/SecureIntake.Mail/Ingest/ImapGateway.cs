@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Intake;
+using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Status;
 using SecureIntake.Mail.Notify;
 
@@ -100,17 +101,26 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             }
 
             var uid = message.UniqueId;
-            await using (var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false))
+            IngestResult result;
+            try
             {
-                var result = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
+                await using var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false);
+                result = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
                     digest => IsTakenInAsync(mailbox, digest, cancellationToken),
                     digest => new MailOrigin(mailbox, validity, uid.Id, digest),
                     cancellationToken).ConfigureAwait(false);
-                if (result.Outcome == IngestOutcome.Committed)
-                {
-                    taken++;
-                    await acknowledgements.SendAsync(result.Sender, cancellationToken).ConfigureAwait(false);
-                }
+            }
+            catch (MessageRefusedException)
+            {
+                // Empty, or larger than its announced size: set aside on the server rather than retried for ever.
+                await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (result.Outcome == IngestOutcome.Committed)
+            {
+                taken++;
+                await acknowledgements.SendAsync(result.Sender, cancellationToken).ConfigureAwait(false);
             }
 
             // Removed in batches: each removal is a round trip and an fsync on the server, and the ledger keeps
@@ -245,8 +255,12 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         await client.AuthenticateAsync(imap.User, imap.Password, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Failures an admin sees on the desk and the next pass retries: the mail server's, and intake refusing for
+    /// now (a desk without a usable key, a full disk). Messages stay on the server meanwhile.
+    /// </summary>
     private static bool IsMailServerProblem(Exception e) =>
-        e is IOException or System.Net.Sockets.SocketException or TimeoutException or ImapProtocolException or ImapCommandException
+        e is IntakeRefusedException or UnknownDeskException or IOException or System.Net.Sockets.SocketException or TimeoutException or ImapProtocolException or ImapCommandException
             or AuthenticationException or SslHandshakeException or ServiceNotConnectedException or ServiceNotAuthenticatedException
             or FolderNotFoundException or OperationCanceledException;
 
