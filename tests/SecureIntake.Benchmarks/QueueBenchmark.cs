@@ -57,7 +57,7 @@ internal static partial class QueueBenchmark
         await FillAsync(database, count);
         Console.WriteLine($"  filled {count} submissions in {fill.Elapsed.TotalSeconds:F1} s");
 
-        var port = UploadBenchmark.FreePort();
+        var port = LoopbackPort.Free();
         using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
         try
         {

@@ -43,7 +43,7 @@ internal static class SubmissionsBenchmark
         var hashSeconds = HashCpuSeconds(pepper);
         var ceiling = Environment.ProcessorCount / hashSeconds;
 
-        var port = UploadBenchmark.FreePort();
+        var port = LoopbackPort.Free();
         using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
         try
         {

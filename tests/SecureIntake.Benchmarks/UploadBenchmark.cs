@@ -49,7 +49,7 @@ internal static class UploadBenchmark
         };
         var server = Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
         (await ExternalTool.RunAsync("dotnet", [server, "keys", "add", certificates], environment: environment)).EnsureSuccess("keys add");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         using var service = Process.Start(StartInfo(server, port, environment))!;
         try
         {
@@ -164,12 +164,6 @@ internal static class UploadBenchmark
         throw new TimeoutException("secureintake did not start");
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The ceiling: the same streaming multipart read, every byte thrown away.</summary>
     private sealed class NullSink(WebApplication app, Uri address) : IAsyncDisposable
@@ -178,7 +172,7 @@ internal static class UploadBenchmark
 
         public static async Task<NullSink> StartAsync()
         {
-            var port = FreePort();
+            var port = LoopbackPort.Free();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

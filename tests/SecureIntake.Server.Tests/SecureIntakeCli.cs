@@ -21,7 +21,7 @@ internal static class SecureIntakeCli
     /// <summary>Starts a long-running role on a free loopback port; dispose stops it as systemd would (SIGTERM).</summary>
     public static RunningService Start(string connectionString, string role, params string[] settings)
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -62,12 +62,6 @@ internal static class SecureIntakeCli
         ["DOTNET_NOLOGO"] = "1",
     };
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal sealed class RunningService(Process process, Uri address) : IAsyncDisposable

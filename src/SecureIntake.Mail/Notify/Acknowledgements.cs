@@ -1,5 +1,3 @@
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -22,30 +20,16 @@ public sealed partial class Acknowledgements(IOptions<MailOptions> options, ILog
             return;
         }
 
-        var smtp = _options.Smtp;
         var message = new MimeMessage { Subject = _options.AcknowledgementSubject, Body = new TextPart("plain") { Text = _options.AcknowledgementText } };
-        message.From.Add(MailboxAddress.Parse(smtp.From));
+        message.From.Add(MailboxAddress.Parse(_options.Smtp.From));
         message.To.Add(to);
         try
         {
-            using var client = new SmtpClient { Timeout = (int)TimeSpan.FromSeconds(30).TotalMilliseconds };
-            var security = smtp.Security switch
-            {
-                "tls" => SecureSocketOptions.SslOnConnect,
-                "none" => SecureSocketOptions.None,
-                _ => SecureSocketOptions.StartTls,
-            };
-            await client.ConnectAsync(smtp.Host!, smtp.Port, security, cancellationToken).ConfigureAwait(false);
-            if (!string.IsNullOrEmpty(smtp.User))
-            {
-                await client.AuthenticateAsync(smtp.User, smtp.Password ?? "", cancellationToken).ConfigureAwait(false);
-            }
-
+            using var client = await SmtpConnection.OpenAsync(_options.Smtp, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             await client.SendAsync(message, cancellationToken).ConfigureAwait(false);
             await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or SmtpCommandException or SmtpProtocolException
-            or AuthenticationException or SslHandshakeException)
+        catch (Exception e) when (SmtpConnection.IsSendFailure(e))
         {
             LogFailed(logger, e.GetType().Name);
         }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Hangfire;
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -63,12 +61,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
         var keys = await recipients.ListAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var client = new SmtpClient { Timeout = (int)TimeSpan.FromMinutes(1).TotalMilliseconds };
-            await client.ConnectAsync(_smtp.Host!, _smtp.Port, Security(), cancellationToken).ConfigureAwait(false);
-            if (!string.IsNullOrEmpty(_smtp.User))
-            {
-                await client.AuthenticateAsync(_smtp.User, _smtp.Password ?? "", cancellationToken).ConfigureAwait(false);
-            }
+            using var client = await SmtpConnection.OpenAsync(_smtp, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
 
             foreach (var (_, email, fingerprint) in people)
             {
@@ -78,8 +71,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
 
             await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or SmtpCommandException or SmtpProtocolException
-            or AuthenticationException or SslHandshakeException)
+        catch (Exception e) when (SmtpConnection.IsSendFailure(e))
         {
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
             await status.FailedAsync(Component, $"{e.GetType().Name}: {e.Message}", CancellationToken.None).ConfigureAwait(false);
@@ -153,13 +145,6 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
         message.Body = encrypted;
         return message;
     }
-
-    private SecureSocketOptions Security() => _smtp.Security switch
-    {
-        "tls" => SecureSocketOptions.SslOnConnect,
-        "none" => SecureSocketOptions.None,
-        _ => SecureSocketOptions.StartTls,
-    };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Notifications could not be sent ({Kind}: {Reason}); they go with the next window")]
     private static partial void LogFailed(ILogger logger, string kind, string reason);

@@ -68,7 +68,7 @@ internal static class DeskApi
 
         var editor = DeskAccess.Editor(context);
         await audit.WriteAsync(new AuditEntry(editor.Id, editor.Name, "pulled archive", id), context.RequestAborted);
-        return DeskEndpoints.ArchiveResult(details, archive);
+        return DeskEndpoints.ArchiveResult(details, archive, context.RequestAborted);
     }
 
     internal sealed record SignInRequest(string? Name, string? Password, string? Code);

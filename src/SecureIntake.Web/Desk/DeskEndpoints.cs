@@ -251,11 +251,11 @@ public static class DeskEndpoints
         }
 
         await audit.WriteAsync(new AuditEntry(editor.Id, editor.Name, "downloaded archive", id), context.RequestAborted);
-        return ArchiveResult(details, archive);
+        return ArchiveResult(details, archive, context.RequestAborted);
     }
 
-    internal static IResult ArchiveResult(SubmissionDetails details, SubmissionArchive archive) =>
-        TypedResults.Stream(output => archive.WriteAsync(details, output, CancellationToken.None), "application/zip", $"submission-{details.Row.Id:D}.zip");
+    internal static IResult ArchiveResult(SubmissionDetails details, SubmissionArchive archive, CancellationToken cancellationToken) =>
+        TypedResults.Stream(output => archive.WriteAsync(details, output, cancellationToken), "application/zip", $"submission-{details.Row.Id:D}.zip");
 
     private static async Task<IResult> AuditAsync(HttpContext context, AuditLog audit, DeskPages pages, int? page) =>
         pages.Audit(DeskAccess.Editor(context), DeskAccess.FormToken(context), await audit.ListAsync(page ?? 1, context.RequestAborted), Math.Max(page ?? 1, 1));
