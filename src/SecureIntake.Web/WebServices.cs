@@ -20,6 +20,7 @@ public static class WebServices
         services.AddOptions<IntakeLimits>().Bind(configuration.GetSection(IntakeLimits.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IntakeLimits>, IntakeLimitsValidator>();
         services.AddSingleton<MultipartSubmission>();
+        services.AddSingleton<Witness.Admission.IntakeAdmission>();
         services.AddSingleton<WitnessText>();
         services.AddSingleton<WitnessSessions>();
         services.AddSingleton<FormTokens>();

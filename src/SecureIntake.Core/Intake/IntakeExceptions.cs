@@ -13,4 +13,7 @@ public enum IntakeRefusal
 
     /// <summary>Free disk space is below Storage:MinimumFreeBytes.</summary>
     NoRoom,
+
+    /// <summary>A follow-up's submission no longer exists (the editors deleted it).</summary>
+    SubmissionGone,
 }

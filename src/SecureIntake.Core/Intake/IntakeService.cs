@@ -27,7 +27,7 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new InvalidOperationException("no such submission");
+            throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission was deleted");
         }
 
         var (desk, channel) = (reader.GetString(0), reader.GetString(1));

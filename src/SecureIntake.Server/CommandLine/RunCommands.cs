@@ -34,7 +34,9 @@ internal static class RunCommands
                 kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 64, gracePeriod: TimeSpan.FromSeconds(60));
                 kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
                 kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
-                kestrel.Limits.MaxConcurrentConnections = 1024;
+                // An idle connection costs a few KiB and is dropped after the header timeout; a low cap would let a
+                // thousand of them shut the door on every witness.
+                kestrel.Limits.MaxConcurrentConnections = 16_384;
                 kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             });
             var app = builder.Build();

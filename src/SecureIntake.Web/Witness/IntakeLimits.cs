@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace SecureIntake.Web.Witness;
 
-/// <summary>What one form post may hold; every limit is enforced while the body streams in.</summary>
+/// <summary>What one form post may hold and how much the witness side takes in; every limit is enforced while the body streams in.</summary>
 public sealed class IntakeLimits
 {
     public const string Section = "Intake";
@@ -16,8 +16,35 @@ public sealed class IntakeLimits
 
     public int MaxFileNameCharacters { get; set; } = 255;
 
-    /// <summary>Posts taken in at once; more get the "try again later" page at once rather than a stalled server.</summary>
-    public int MaxConcurrentSubmissions { get; set; } = 32;
+    /// <summary>
+    /// Posts taken in at once. Large, because a post streams (its memory is small) and only posts with a valid
+    /// form token get a slot; beyond it a post waits <see cref="AdmissionWaitSeconds"/>, then gets the busy page.
+    /// </summary>
+    public int MaxConcurrentSubmissions { get; set; } = 128;
+
+    public int AdmissionWaitSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// A post that delivers no byte for this long ends and nothing of it is kept. Two minutes rides out a
+    /// congested or rebuilding Tor circuit, and still makes a connection held open by sending nothing cost an
+    /// attacker a new connection every two minutes.
+    /// </summary>
+    public int StallSeconds { get; set; } = 120;
+
+    /// <summary>Posts (new submissions and follow-ups) admitted in any hour; beyond it, the busy page.</summary>
+    public int HourlyPosts { get; set; } = 1000;
+
+    /// <summary>Bytes read from admitted posts in any hour (default 20 GiB); beyond it, the busy page.</summary>
+    public long HourlyBytes { get; set; } = 20L << 30;
+
+    /// <summary>How long a form page's token is accepted: long enough to write a long testimony.</summary>
+    public int FormTokenHours { get; set; } = 12;
+
+    /// <summary>Posts one form token is good for: a retry or two of the same form, not a loop.</summary>
+    public int PostsPerFormToken { get; set; } = 3;
+
+    /// <summary>Codename checks waiting for their turn (two run at once); more get the busy page.</summary>
+    public int MaxWaitingCodenameChecks { get; set; } = 32;
 }
 
 internal sealed class IntakeLimitsValidator : IValidateOptions<IntakeLimits>
@@ -25,31 +52,26 @@ internal sealed class IntakeLimitsValidator : IValidateOptions<IntakeLimits>
     public ValidateOptionsResult Validate(string? name, IntakeLimits limits)
     {
         var problems = new List<string>();
-        if (limits.MaxRequestBytes < 1024)
-        {
-            problems.Add($"{IntakeLimits.Section}:MaxRequestBytes must be at least 1024");
-        }
-
-        if (limits.MaxFiles < 0)
-        {
-            problems.Add($"{IntakeLimits.Section}:MaxFiles cannot be negative");
-        }
-
-        if (limits.MaxMessageCharacters < 1)
-        {
-            problems.Add($"{IntakeLimits.Section}:MaxMessageCharacters must be at least 1");
-        }
-
-        if (limits.MaxConcurrentSubmissions < 1)
-        {
-            problems.Add($"{IntakeLimits.Section}:MaxConcurrentSubmissions must be at least 1");
-        }
-
-        if (limits.MaxFileNameCharacters < 1)
-        {
-            problems.Add($"{IntakeLimits.Section}:MaxFileNameCharacters must be at least 1");
-        }
-
+        Check(limits.MaxRequestBytes >= 1024, "MaxRequestBytes must be at least 1024");
+        Check(limits.MaxFiles >= 0, "MaxFiles cannot be negative");
+        Check(limits.MaxMessageCharacters >= 1, "MaxMessageCharacters must be at least 1");
+        Check(limits.MaxFileNameCharacters >= 1, "MaxFileNameCharacters must be at least 1");
+        Check(limits.MaxConcurrentSubmissions >= 1, "MaxConcurrentSubmissions must be at least 1");
+        Check(limits.AdmissionWaitSeconds >= 0, "AdmissionWaitSeconds cannot be negative");
+        Check(limits.StallSeconds >= 1, "StallSeconds must be at least 1");
+        Check(limits.HourlyPosts >= 1, "HourlyPosts must be at least 1");
+        Check(limits.HourlyBytes >= limits.MaxRequestBytes, "HourlyBytes must be at least MaxRequestBytes, or the largest allowed post could never be taken");
+        Check(limits.FormTokenHours is >= 1 and <= 168, "FormTokenHours must be between 1 and 168");
+        Check(limits.PostsPerFormToken >= 1, "PostsPerFormToken must be at least 1");
+        Check(limits.MaxWaitingCodenameChecks >= 0, "MaxWaitingCodenameChecks cannot be negative");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+
+        void Check(bool holds, string problem)
+        {
+            if (!holds)
+            {
+                problems.Add($"{IntakeLimits.Section}:{problem}");
+            }
+        }
     }
 }

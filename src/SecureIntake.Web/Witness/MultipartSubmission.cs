@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using SecureIntake.Core.Codenames;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Web.Witness.Admission;
 
 namespace SecureIntake.Web.Witness;
 
@@ -16,48 +17,30 @@ namespace SecureIntake.Web.Witness;
 /// Expected fields, in form order: token (anti-forgery, first), desk (optional), message, website (a honeypot
 /// that must stay empty), files.
 /// </summary>
-internal sealed class MultipartSubmission(IntakeService intake, Codenames codenames, FormTokens tokens, IOptions<IntakeLimits> options) : IDisposable
+internal sealed class MultipartSubmission(IntakeService intake, Codenames codenames, FormTokens tokens, IntakeAdmission admission, IOptions<IntakeLimits> options)
 {
     private const int MaxBoundaryLength = 70; // RFC 2046
     private const int MaxDeskNameCharacters = 63;
     private readonly IntakeLimits _limits = options.Value;
-    private readonly SemaphoreSlim _inProgress = new(options.Value.MaxConcurrentSubmissions);
 
     /// <summary>
     /// Takes in a new submission (<paramref name="followUpOf"/> null: it gets a codename, returned once) or a
-    /// follow-up on the signed-in witness's submission.
+    /// follow-up on the signed-in witness's submission. The form token is read and verified first; only then is
+    /// the post admitted (<see cref="IntakeAdmission"/>) and anything spent on it.
     /// </summary>
-    public async Task<ReceivedSubmission> ReceiveAsync(HttpContext context, Guid? followUpOf, CancellationToken cancellationToken)
-    {
-        if (!await _inProgress.WaitAsync(TimeSpan.Zero, cancellationToken))
-        {
-            throw new SubmissionRejectedException(SubmissionProblem.NotAccepting);
-        }
-
-        try
-        {
-            return await ReceiveOneAsync(context, followUpOf, cancellationToken);
-        }
-        finally
-        {
-            _inProgress.Release();
-        }
-    }
-
-    public void Dispose() => _inProgress.Dispose();
-
-    private async Task<ReceivedSubmission> ReceiveOneAsync(HttpContext context, Guid? followUpOf, CancellationToken cancellationToken)
+    public async Task<ReceivedSubmission> ReceiveAsync(HttpContext context, PostBody body, Guid? followUpOf, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        var tokenChecked = false;
         var boundary = Boundary(request.ContentType);
-        var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
+        var reader = new MultipartReader(boundary, body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         var desk = RecipientStore.DefaultDesk;
+        IDisposable? slot = null;
         SubmissionDraft? draft = null;
         var files = 0;
         var messageSeen = false;
         try
         {
+            slot = await AdmitAsync(context, reader, body, cancellationToken);
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
                 // (IsFormDisposition() is false for file parts: it means form-data *without* a file name.)
@@ -68,15 +51,6 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                 }
 
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
-                if (!tokenChecked)
-                {
-                    // Nothing is read, let alone stored, before the post is known to come from our own form.
-                    Require(name == FormTokens.FieldName && !disposition.IsFileDisposition(), SubmissionProblem.CrossSite);
-                    Require(tokens.IsValid(context, await ReadTextAsync(section, FormTokens.MaxTokenCharacters, SubmissionProblem.CrossSite, cancellationToken)),
-                        SubmissionProblem.CrossSite);
-                    tokenChecked = true;
-                    continue;
-                }
 
                 if (disposition.IsFileDisposition())
                 {
@@ -136,21 +110,28 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
 
             return new ReceivedSubmission(await draft!.CommitAsync(cancellationToken), codename);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            throw new SubmissionRejectedException(SubmissionProblem.TooLarge);
+            // Kestrel's own limits: the body over twice ours, too slow for MinRequestBodyDataRate, or broken framing.
+            throw new SubmissionRejectedException(e.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => SubmissionProblem.TooLarge,
+                StatusCodes.Status408RequestTimeout => SubmissionProblem.Stalled,
+                _ => SubmissionProblem.Malformed,
+            });
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or DecoderFallbackException)
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException || (e is IOException && body.Ended))
         {
+            // The multipart reader's "unexpected end of stream" is an IOException too: the client's when the body ended early.
             throw new SubmissionRejectedException(SubmissionProblem.Malformed);
         }
         catch (UnknownDeskException)
         {
             throw new SubmissionRejectedException(SubmissionProblem.UnknownDesk);
         }
-        catch (IntakeRefusedException)
+        catch (IntakeRefusedException refused)
         {
-            throw new SubmissionRejectedException(SubmissionProblem.NotAccepting);
+            throw new SubmissionRejectedException(refused.Reason == IntakeRefusal.SubmissionGone ? SubmissionProblem.ThreadGone : SubmissionProblem.NotAccepting);
         }
         finally
         {
@@ -158,7 +139,25 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
             {
                 await draft.DisposeAsync();
             }
+
+            slot?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Reads the first part, which must be our form's token, verifies it, and only then asks for admission:
+    /// a post without a valid token costs the server no slot, no disk room and no hashing.
+    /// </summary>
+    private async Task<IDisposable> AdmitAsync(HttpContext context, MultipartReader reader, PostBody body, CancellationToken cancellationToken)
+    {
+        var section = await reader.ReadNextSectionAsync(cancellationToken) ?? throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+        Require(ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+            && HeaderUtilities.RemoveQuotes(disposition.Name).Value == FormTokens.FieldName && !disposition.IsFileDisposition(), SubmissionProblem.CrossSite);
+        var token = tokens.Read(context, await ReadTextAsync(section, FormTokens.MaxTokenCharacters, SubmissionProblem.CrossSite, cancellationToken))
+            ?? throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+        var slot = await admission.AdmitAsync(token, cancellationToken);
+        body.CountAgainst(admission);
+        return slot;
     }
 
     // The whole request is the most the submission can hold; set that much disk aside before reading on.

@@ -19,18 +19,20 @@ public static class WitnessEndpoints
 
     public static IEndpointRouteBuilder MapWitness(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", (IOptions<WebOptions> web) => TypedResults.Redirect($"/{web.Value.DefaultLanguage}"));
-        endpoints.MapGet("/static/site.css", StyleSheet);
+        // HEAD answers as GET does, without the body (Kestrel drops what a HEAD response writes).
+        string[] read = [HttpMethods.Get, HttpMethods.Head];
+        endpoints.MapMethods("/", read, (IOptions<WebOptions> web) => TypedResults.Redirect($"/{web.Value.DefaultLanguage}"));
+        endpoints.MapMethods("/static/site.css", read, StyleSheet);
 
         var witness = endpoints.MapGroup("/{language:regex(^(en|ru|kk)$)}");
-        witness.MapGet("", (string language, WitnessPages pages) => pages.Landing(Language.Find(language)!));
-        witness.MapGet("/submit", async (string language, HttpContext context, FormTokens tokens, WitnessPages pages, RecipientStore desks,
+        witness.MapMethods("", read, (string language, WitnessPages pages) => pages.Landing(Language.Find(language)!));
+        witness.MapMethods("/submit", read, async (string language, HttpContext context, FormTokens tokens, WitnessPages pages, RecipientStore desks,
             CancellationToken cancellationToken) => pages.Form(Language.Find(language)!, await desks.DeskNamesAsync(cancellationToken), tokens.Issue(context)));
         witness.MapPost("/submit", SubmitAsync);
-        witness.MapGet("/return", (string language, HttpContext context, FormTokens tokens, WitnessPages pages) =>
+        witness.MapMethods("/return", read, (string language, HttpContext context, FormTokens tokens, WitnessPages pages) =>
             pages.Return(Language.Find(language)!, notFound: false, tokens.Issue(context)));
         witness.MapPost("/return", ReturnAsync);
-        witness.MapGet("/thread", ThreadPageAsync);
+        witness.MapMethods("/thread", read, ThreadPageAsync);
         witness.MapPost("/thread", FollowUpAsync);
         witness.MapPost("/signout", SignOut);
         return endpoints;
@@ -40,15 +42,16 @@ public static class WitnessEndpoints
         WitnessPages pages, IOptions<IntakeLimits> limits, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
+        PostBody? body = null;
         try
         {
-            var received = await ReceiveAsync(context, submission, limits.Value, followUpOf: null, cancellationToken);
+            body = Guard(context, limits.Value);
+            var received = await submission.ReceiveAsync(context, body, followUpOf: null, cancellationToken);
             return pages.Received(lang, received.Codename!);
         }
         catch (SubmissionRejectedException rejected)
         {
-            await RequestSizeLimit.DiscardRestAsync(context);
-            return pages.Rejected(lang, rejected.Problem);
+            return await RefuseAsync(context, body, pages, lang, rejected);
         }
     }
 
@@ -56,47 +59,66 @@ public static class WitnessEndpoints
         WitnessSessions sessions, WitnessPages pages, IOptions<IntakeLimits> limits, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
+        PostBody? body = null;
         try
         {
+            body = Guard(context, limits.Value);
             var thread = sessions.Current(context) ?? throw new SubmissionRejectedException(SubmissionProblem.SignedOut);
-            await ReceiveAsync(context, submission, limits.Value, thread.SubmissionId, cancellationToken);
+            await submission.ReceiveAsync(context, body, thread.SubmissionId, cancellationToken);
             return pages.FollowUpReceived(lang);
         }
         catch (SubmissionRejectedException rejected)
         {
-            await RequestSizeLimit.DiscardRestAsync(context);
-            return pages.Rejected(lang, rejected.Problem);
+            if (rejected.Problem == SubmissionProblem.ThreadGone)
+            {
+                sessions.SignOut(context);
+            }
+
+            return await RefuseAsync(context, body, pages, lang, rejected);
         }
     }
 
-    private static async Task<ReceivedSubmission> ReceiveAsync(HttpContext context, MultipartSubmission submission, IntakeLimits limits,
-        Guid? followUpOf, CancellationToken cancellationToken)
+    /// <summary>Same-origin check, then the body's size and stall guards, before any of it is read.</summary>
+    private static PostBody Guard(HttpContext context, IntakeLimits limits) =>
+        SameOriginPost.IsAllowed(context.Request)
+            ? PostBody.Guard(context, limits.MaxRequestBytes, TimeSpan.FromSeconds(limits.StallSeconds))
+            : throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+
+    /// <summary>
+    /// The refusal page, after draining what the browser is still sending so it can show it; when that is not
+    /// possible (a stalled or endless body), the connection closes after the page.
+    /// </summary>
+    private static async Task<ContentHttpResult> RefuseAsync(HttpContext context, PostBody? body, WitnessPages pages, Language language,
+        SubmissionRejectedException rejected)
     {
-        if (!SameOriginPost.IsAllowed(context.Request))
+        if (body is null || !await body.TryDrainAsync(rejected.Problem))
         {
-            throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+            context.Response.Headers.Connection = "close";
         }
 
-        RequestSizeLimit.Apply(context, limits.MaxRequestBytes);
-        return await submission.ReceiveAsync(context, followUpOf, cancellationToken);
+        if (rejected.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return pages.Rejected(language, rejected.Problem, rejected.RetryAfter);
     }
 
     private static async Task<IResult> ReturnAsync(string language, HttpContext context, CodenameCheck check, WitnessSessions sessions,
         FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
-        if (!SameOriginPost.IsAllowed(context.Request))
-        {
-            return pages.Rejected(lang, SubmissionProblem.CrossSite);
-        }
-
-        // A tiny urlencoded form, read pair by pair with hard limits into memory; nothing goes to disk.
-        RequestSizeLimit.Apply(context, MaxReturnFormBytes);
-        var typed = "";
+        PostBody? body = null;
+        string? typed = null;
         string? token = null;
         try
         {
-            using var reader = new FormReader(context.Request.Body) { ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = MaxReturnFormBytes };
+            body = SameOriginPost.IsAllowed(context.Request)
+                ? PostBody.Guard(context, MaxReturnFormBytes, TimeSpan.FromSeconds(30))
+                : throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+
+            // A tiny urlencoded form, read pair by pair with hard limits into memory; nothing goes to disk.
+            using var reader = new FormReader(body) { ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = MaxReturnFormBytes };
             while (await reader.ReadNextPairAsync(cancellationToken) is { } pair)
             {
                 switch (pair.Key)
@@ -110,8 +132,14 @@ public static class WitnessEndpoints
                 }
             }
         }
-        catch (Exception e) when (e is SubmissionRejectedException or InvalidDataException or BadHttpRequestException)
+        catch (SubmissionRejectedException rejected) when (rejected.Problem != SubmissionProblem.TooLarge)
         {
+            return await RefuseAsync(context, body, pages, lang, rejected);
+        }
+        catch (Exception e) when (e is SubmissionRejectedException or InvalidDataException or BadHttpRequestException or IOException)
+        {
+            // Far longer than any codename: say so as for a wrong one, at once, with no hashing.
+            await (body?.TryDrainAsync(SubmissionProblem.TooLarge) ?? Task.FromResult(false));
             return pages.Return(lang, notFound: true, tokens.Issue(context));
         }
 
@@ -121,13 +149,20 @@ public static class WitnessEndpoints
             return pages.Rejected(lang, SubmissionProblem.CrossSite);
         }
 
-        if (await check.FindAsync(typed, cancellationToken) is not { } found)
+        try
         {
-            return pages.Return(lang, notFound: true, tokens.Issue(context));
-        }
+            if (await check.FindAsync(typed ?? "", cancellationToken) is not { } found)
+            {
+                return pages.Return(lang, notFound: true, tokens.Issue(context));
+            }
 
-        sessions.SignIn(context, found);
-        return TypedResults.Redirect($"/{lang.Code}/thread");
+            sessions.SignIn(context, found);
+            return TypedResults.Redirect($"/{lang.Code}/thread");
+        }
+        catch (SubmissionRejectedException busy)
+        {
+            return await RefuseAsync(context, body, pages, lang, busy);
+        }
     }
 
     private static async Task<IResult> ThreadPageAsync(string language, HttpContext context, WitnessSessions sessions, ThreadReplies replies,

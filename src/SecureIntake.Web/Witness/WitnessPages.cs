@@ -122,7 +122,7 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
         <p><a href="/{language.Code}/thread">{E(text[language, "Thread_Back"])}</a></p>
         """);
 
-    public ContentHttpResult Rejected(Language language, SubmissionProblem problem)
+    public ContentHttpResult Rejected(Language language, SubmissionProblem problem, TimeSpan? retryAfter = null)
     {
         var limit = limits.Value;
         var (status, message) = problem switch
@@ -137,6 +137,9 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             SubmissionProblem.SignedOut => (StatusCodes.Status401Unauthorized, text[language, "Return_Heading"]),
             SubmissionProblem.UnknownDesk => (StatusCodes.Status400BadRequest, text[language, "Error_UnknownDesk"]),
             SubmissionProblem.NotAccepting => (StatusCodes.Status503ServiceUnavailable, text[language, "Error_NotAccepting"]),
+            SubmissionProblem.Busy => (StatusCodes.Status503ServiceUnavailable, BusyText(language, retryAfter ?? TimeSpan.FromMinutes(1))),
+            SubmissionProblem.Stalled => (StatusCodes.Status408RequestTimeout, text[language, "Error_Stalled"]),
+            SubmissionProblem.ThreadGone => (StatusCodes.Status410Gone, text[language, "Error_ThreadGone"]),
             _ => (StatusCodes.Status400BadRequest, text[language, "Error_Malformed"]),
         };
         return Page(language, "/submit", status, text[language, "Rejected_Heading"], $"""
@@ -145,6 +148,12 @@ internal sealed class WitnessPages(WitnessText text, IOptions<IntakeLimits> limi
             <p>{E(text[language, "Rejected_NothingStored"])}</p>
             <p><a href="/{language.Code}/submit">{E(text[language, "Rejected_Back"])}</a></p>
             """);
+    }
+
+    private string BusyText(Language language, TimeSpan retryAfter)
+    {
+        var minutes = (long)Math.Max(1, Math.Ceiling(retryAfter.TotalMinutes));
+        return text.Plural(language, "Error_Busy", minutes, minutes);
     }
 
     private ContentHttpResult Page(Language current, string path, int status, string title, string main)

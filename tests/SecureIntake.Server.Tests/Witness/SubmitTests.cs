@@ -36,7 +36,9 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
         _service = SecureIntakeCli.Start(Database, "web",
             $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000", "--Intake:MaxConcurrentSubmissions=1",
-            $"--Web:OnionAddress={OnionAddress}");
+            "--Intake:AdmissionWaitSeconds=1", $"--Web:OnionAddress={OnionAddress}",
+            // These tests post many times with one page's token; how often a token serves is tested in HostileRequestTests.
+            "--Intake:PostsPerFormToken=1000");
         await _service.WaitUntilReadyAsync();
         Client = WitnessForms.NewBrowserlikeClient(_service.Address);
         Token = await WitnessForms.TokenAsync(Client);
@@ -239,21 +241,29 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     }
 
     [Fact]
-    public async Task Posts_beyond_the_concurrency_limit_are_told_to_try_again_later_at_once()
+    public async Task Posts_beyond_the_concurrency_limit_wait_a_bounded_while_then_get_the_busy_page_with_retry_after()
     {
-        // The first post stalls half-way, holding the only place; the second must not wait for it.
+        // The first post stalls half-way, holding the only place; the second waits a second for it, then is turned away.
         var release = new TaskCompletionSource();
         var stalled = WitnessForms.Multipart(service.Token, "slow");
         stalled.Add(new StalledContent(release.Task), "files", "slow.bin");
         using var first = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = stalled };
         first.Headers.TransferEncodingChunked = true;
+        var blobs = Directory.GetFiles(service.BlobDirectory).Length;
         var firstResponse = service.Client.SendAsync(first);
-        await Task.Delay(500);
+        // Its message is stored (as a pending blob) only once it holds the place.
+        while (Directory.GetFiles(service.BlobDirectory).Length == blobs)
+        {
+            Assert.False(firstResponse.IsCompleted, "the first post ended before it stalled");
+            await Task.Delay(20);
+        }
 
         await AssertNothingStoredAsync(async () =>
         {
             using var second = await PostAsync(Form("meanwhile"));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+            Assert.Equal(TimeSpan.FromMinutes(1), second.Headers.RetryAfter?.Delta);
+            Assert.Contains("Please try again in 1 minute.", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         });
 
         release.SetResult();

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Time.Testing;
+using SecureIntake.Web.Witness.Admission;
+
+namespace SecureIntake.Server.Tests.Witness.Admission;
+
+public sealed class HourlyBudgetTests
+{
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 10, 0, 30, TimeSpan.Zero));
+
+    [Fact]
+    public void Posts_beyond_the_hours_budget_are_refused_until_the_oldest_minute_leaves_the_window()
+    {
+        var budget = new HourlyBudget(maxPosts: 3, maxBytes: 1000, _clock);
+        Assert.True(budget.TryTakePost(out _));
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.True(budget.TryTakePost(out _));
+        Assert.True(budget.TryTakePost(out _));
+
+        Assert.False(budget.TryTakePost(out var retryAfter));
+        Assert.Equal(TimeSpan.FromMinutes(40), retryAfter);
+
+        _clock.Advance(TimeSpan.FromMinutes(40));
+        Assert.True(budget.TryTakePost(out _));
+        Assert.False(budget.TryTakePost(out _));
+    }
+
+    [Fact]
+    public void Bytes_are_counted_apart_from_posts_and_refused_past_the_budget()
+    {
+        var budget = new HourlyBudget(maxPosts: 100, maxBytes: 1000, _clock);
+        Assert.True(budget.TryTakeBytes(600, out _));
+        Assert.True(budget.TryTakePost(out _));
+
+        Assert.False(budget.TryTakeBytes(401, out var retryAfter));
+        Assert.Equal(TimeSpan.FromMinutes(60), retryAfter);
+        Assert.True(budget.TryTakeBytes(400, out _));
+
+        _clock.Advance(TimeSpan.FromHours(1));
+        Assert.True(budget.TryTakeBytes(1000, out _));
+    }
+}

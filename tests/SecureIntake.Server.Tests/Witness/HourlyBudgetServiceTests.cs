@@ -1,0 +1,81 @@
+using System.Net;
+using SecureIntake.Testing;
+
+namespace SecureIntake.Server.Tests.Witness;
+
+/// <summary>A service whose hourly intake budget is two posts and one and a half MiB.</summary>
+public sealed class SmallBudgetService : IAsyncLifetime, IDisposable
+{
+    private readonly TemporaryDirectory _blobs = new("si-budget-blobs-");
+    private RunningService? _service;
+
+    public ServerTestKeys Keys { get; } = new();
+
+    public Uri Address => _service!.Address;
+
+    public string BlobDirectory => _blobs.Path;
+
+    public string Database { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await Keys.InitializeAsync();
+        Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
+        _service = SecureIntakeCli.Start(Database, "web", $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={1 << 20}",
+            $"--Intake:HourlyBytes={3 << 19}", "--Intake:HourlyPosts=3");
+        await _service.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        Keys.Dispose();
+        _blobs.Dispose();
+    }
+}
+
+public sealed class HourlyBudgetServiceTests(SmallBudgetService service) : IClassFixture<SmallBudgetService>
+{
+    [Fact]
+    public async Task Past_the_hours_budget_posts_get_the_busy_page_with_retry_after_and_nothing_is_kept()
+    {
+        using var witness = WitnessForms.NewBrowserlikeClient(service.Address);
+        var blobs = Directory.GetFiles(service.BlobDirectory).Length;
+
+        // 900 KiB fits; the next 900 KiB crosses 1.5 MiB of bytes while it streams in.
+        using var first = await PostAsync(witness, new byte[900 << 10]);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var afterFirst = Directory.GetFiles(service.BlobDirectory).Length;
+        Assert.True(afterFirst > blobs);
+        using var overBytes = await PostAsync(witness, new byte[900 << 10]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, overBytes.StatusCode);
+        Assert.True(overBytes.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        var page = await overBytes.Content.ReadAsStringAsync();
+        Assert.Contains("<html lang=\"kk\">", page, StringComparison.Ordinal);
+        Assert.Contains("минуттан кейін қайталап көріңіз", page, StringComparison.Ordinal);
+        Assert.Equal(afterFirst, Directory.GetFiles(service.BlobDirectory).Length);
+
+        // Two posts counted so far (the refused one too): one more is allowed, then none.
+        using var small = await PostAsync(witness, new byte[10]);
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        using var overPosts = await PostAsync(witness, new byte[10]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, overPosts.StatusCode);
+        // Every post fell in the last minute or two: the window frees in just under an hour.
+        Assert.InRange(overPosts.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(60));
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient witness, byte[] file)
+    {
+        var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/kk/submit"), "куәгер");
+        form.Add(new ByteArrayContent(file), "files", "file.bin");
+        return await witness.PostAsync(new Uri("/kk/submit", UriKind.Relative), form);
+    }
+}
