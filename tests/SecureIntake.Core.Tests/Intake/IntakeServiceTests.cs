@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Blobs;
@@ -202,6 +203,26 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(IntakeRefusal.NoRoom, refusal.Reason);
         Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
+    }
+
+    [Fact]
+    public async Task An_item_of_a_post_still_arriving_is_not_swept_however_long_the_rest_takes()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var blobs = IntakeWorld.Blobs(_blobDirectory);
+        var intake = new IntakeService(new RecipientStore(_dataSource, TimeProvider.System), blobs, _dataSource, TimeProvider.System);
+        var sweep = new OrphanBlobSweep(blobs, _dataSource, clock, NullLogger<OrphanBlobSweep>.Instance);
+
+        await using var draft = await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None);
+        await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
+        await sweep.RunAsync(CancellationToken.None);
+        clock.Now += OrphanBlobSweep.Grace * 2; // the file that follows the message takes two days over a bad link
+        var swept = await sweep.RunAsync(CancellationToken.None);
+        await draft.AddAsync(ItemKind.File, "x.bin", null, new MemoryStream(RandomBytes(100)), CancellationToken.None);
+        var submission = await draft.CommitAsync(CancellationToken.None);
+
+        Assert.Equal(0, swept);
+        Assert.Equal(3, (await ItemsAsync(submission)).Count);
     }
 
     [Fact]
