@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace SecureIntake.Core.Blobs;
@@ -6,48 +8,33 @@ namespace SecureIntake.Core.Blobs;
 /// <summary>
 /// Encrypted items as files named by random 128-bit ids. Only ciphertext ever reaches this directory:
 /// callers write through the OpenPGP encrypting stream into <see cref="PendingBlob.Content"/>. A blob is
-/// durable once sealed (file and directory fsynced); one that is never sealed is deleted again.
+/// durable once sealed (file and directory fsynced); one that is never sealed is deleted again. Disk room
+/// is claimed as ciphertext arrives, counted for every process on the host (<see cref="DiskClaims"/>).
 /// </summary>
-public sealed class BlobStore(IOptions<BlobStoreOptions> options)
+public sealed class BlobStore
 {
     /// <summary>Every blob gets this modification time, so the disk does not tell when each one arrived.</summary>
     public static readonly DateTime FixedModificationTime = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private const int WriteBufferBytes = 1 << 16;
 
-    private readonly string _directory = options.Value.BlobDirectory;
-    private readonly long _minimumFreeBytes = options.Value.MinimumFreeBytes;
+    private readonly string _directory;
+    private readonly DiskClaims _claims;
 
-    private readonly Lock _reservationLock = new();
-    private long _reserved;
-
-    /// <summary>
-    /// Sets aside room for a submission of up to <paramref name="bytes"/> before any of it is read, counting
-    /// what uploads in progress have already set aside: twenty uploads started on a nearly full disk must not
-    /// each see the same free space. Null when it would leave less than Storage:MinimumFreeBytes.
-    /// </summary>
-    public DiskReservation? TryReserve(long bytes)
+    public BlobStore(IOptions<BlobStoreOptions> options, ILogger<BlobStore> logger)
     {
-        lock (_reservationLock)
-        {
-            var free = new DriveInfo(_directory).AvailableFreeSpace - _reserved;
-            if (free - bytes < _minimumFreeBytes)
-            {
-                return null;
-            }
-
-            _reserved += bytes;
-            return new DiskReservation(this, bytes);
-        }
+        ArgumentNullException.ThrowIfNull(options);
+        _directory = options.Value.BlobDirectory;
+        _claims = new DiskClaims(_directory, options.Value.MinimumFreeBytes, logger);
     }
 
-    internal void Release(long bytes)
+    public BlobStore(IOptions<BlobStoreOptions> options)
+        : this(options, NullLogger<BlobStore>.Instance)
     {
-        lock (_reservationLock)
-        {
-            _reserved -= bytes;
-        }
     }
+
+    /// <summary>Whether a new upload can start: free space is at least Storage:MinimumFreeBytes and one step of room.</summary>
+    public bool HasRoomToStart => _claims.HasRoomForAStep;
 
     public PendingBlob Create()
     {
@@ -62,7 +49,18 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
             Options = FileOptions.Asynchronous,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
-        return new PendingBlob(id, path, stream, _directory);
+        try
+        {
+            var handle = stream.SafeFileHandle; // taken once, while the buffer is empty: every read of it flushes
+            NativeFiles.HoldExclusive(handle, path);
+            return new PendingBlob(id, path, _directory, stream, handle, _claims);
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(path);
+            throw;
+        }
     }
 
     /// <summary>Reads a blob's ciphertext, to decrypt or hand out as it is.</summary>
@@ -93,10 +91,42 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
         }
 
         Durability.FlushDirectory(_directory);
-        if (failures.Count > 0)
+        ThrowIfAny(failures);
+    }
+
+    /// <summary>
+    /// Removes the blobs no process holds open, for the orphan sweep: a blob still being written (or sealed in a
+    /// draft that has not committed yet) stays locked by its writer and is left alone. Returns those removed or
+    /// already gone.
+    /// </summary>
+    public IReadOnlyList<Guid> DeleteUnlessHeld(IEnumerable<Guid> ids)
+    {
+        var deleted = new List<Guid>();
+        var failures = new List<Exception>();
+        foreach (var id in ids)
         {
-            throw new AggregateException("some blobs could not be deleted", failures);
+            var path = PathOf(id);
+            try
+            {
+                // Unlinked while locked, so no writer can take it between the check and the delete.
+                using var locked = NativeFiles.TryLockExisting(path, out var held);
+                if (held)
+                {
+                    continue;
+                }
+
+                File.Delete(path);
+                deleted.Add(id);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failures.Add(e);
+            }
         }
+
+        Durability.FlushDirectory(_directory);
+        ThrowIfAny(failures);
+        return deleted;
     }
 
     /// <summary>Ids of every blob on disk, for the orphan sweep (which cannot go by file times: they are fixed).</summary>
@@ -104,6 +134,14 @@ public sealed class BlobStore(IOptions<BlobStoreOptions> options)
         Directory.EnumerateFiles(_directory)
             .Select(path => Guid.TryParseExact(Path.GetFileName(path), "N", out var id) ? id : Guid.Empty)
             .Where(id => id != Guid.Empty);
+
+    private static void ThrowIfAny(List<Exception> failures)
+    {
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("some blobs could not be deleted", failures);
+        }
+    }
 
     private string PathOf(Guid id) => Path.Combine(_directory, id.ToString("N"));
 }

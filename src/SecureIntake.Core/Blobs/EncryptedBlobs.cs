@@ -1,3 +1,4 @@
+using SecureIntake.Core.Intake;
 using SecureIntake.Crypto.Encryption;
 using SecureIntake.Crypto.Keys;
 
@@ -14,26 +15,46 @@ public static class EncryptedBlobs
     /// Streams <paramref name="content"/> through OpenPGP encryption to <paramref name="recipients"/> into a new
     /// blob and seals it. On any failure the partial blob is deleted again: nothing is left half-written.
     /// </summary>
+    /// <exception cref="IntakeRefusedException">The disk reached Storage:MinimumFreeBytes on the way (<see cref="IntakeRefusal.NoRoom"/>).</exception>
     public static async Task<SealedBlob> WriteEncryptedAsync(this BlobStore blobs, IReadOnlyCollection<RecipientKey> recipients, Stream content,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blobs);
-        ArgumentNullException.ThrowIfNull(content);
         await using var blob = blobs.Create();
-        long plaintextBytes = 0;
-        await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false))
+        return await blob.WriteEncryptedAsync(recipients, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams <paramref name="content"/> through OpenPGP encryption into this blob and seals it. The caller
+    /// disposes the blob, which deletes it when this failed.
+    /// </summary>
+    /// <exception cref="IntakeRefusedException">The disk reached Storage:MinimumFreeBytes on the way (<see cref="IntakeRefusal.NoRoom"/>).</exception>
+    public static async Task<SealedBlob> WriteEncryptedAsync(this PendingBlob blob, IReadOnlyCollection<RecipientKey> recipients, Stream content,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(content);
+        try
         {
-            var buffer = new byte[CopyBufferBytes];
-            int read;
-            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            long plaintextBytes = 0;
+            await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false))
             {
-                await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                plaintextBytes += read;
+                var buffer = new byte[CopyBufferBytes];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    plaintextBytes += read;
+                }
+
+                await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            return new SealedBlob(blob.Id, plaintextBytes, await blob.SealAsync(cancellationToken).ConfigureAwait(false));
         }
-
-        return new SealedBlob(blob.Id, plaintextBytes, await blob.SealAsync(cancellationToken).ConfigureAwait(false));
+        catch (NoDiskRoomException e)
+        {
+            throw new IntakeRefusedException(IntakeRefusal.NoRoom, e.Message);
+        }
     }
 }

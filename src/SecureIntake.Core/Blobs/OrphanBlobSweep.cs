@@ -7,11 +7,15 @@ namespace SecureIntake.Core.Blobs;
 /// The recurring job that removes blobs no item row names (a crash after the fsync and before the commit,
 /// or a commit whose outcome was unknown). A blob is deleted only when it was already orphaned at a sweep
 /// at least <see cref="Grace"/> earlier and still is: no row means no submission was acknowledged for it.
-/// Safe to run twice and concurrently with intake.
+/// A blob its writer still holds (an upload still arriving, however slowly, or a draft not yet committed)
+/// is left alone whatever its age. Safe to run twice and concurrently with intake.
 /// </summary>
 public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource dataSource, TimeProvider clock, ILogger<OrphanBlobSweep> logger)
 {
-    /// <summary>Longer than any upload takes, so a blob still being written is never swept.</summary>
+    /// <summary>
+    /// Far longer than a commit takes once its blobs are closed (a note or reply closes its blob just before
+    /// committing). Uploads still arriving are not timed by it: their writers hold them.
+    /// </summary>
     public static readonly TimeSpan Grace = TimeSpan.FromHours(24);
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -44,13 +48,13 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
             }
         }
 
-        blobs.Delete(due);
+        var deleted = blobs.DeleteUnlessHeld(due);
 
-        // Forget candidates that were deleted, committed meanwhile or vanished; remember new orphans.
+        // Forget candidates that were deleted, committed meanwhile or vanished; remember new orphans and held ones.
         await using (var forget = new NpgsqlCommand("DELETE FROM orphan_blob_candidates WHERE NOT (blob_id = ANY(@orphans)) OR blob_id = ANY(@deleted)", connection))
         {
             forget.Parameters.AddWithValue("orphans", orphans.ToArray());
-            forget.Parameters.AddWithValue("deleted", due.ToArray());
+            forget.Parameters.AddWithValue("deleted", deleted.ToArray());
             await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -58,17 +62,17 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
             INSERT INTO orphan_blob_candidates (blob_id, first_seen) SELECT unnest(@ids), @now ON CONFLICT (blob_id) DO NOTHING
             """, connection))
         {
-            remember.Parameters.AddWithValue("ids", orphans.Except(due).ToArray());
+            remember.Parameters.AddWithValue("ids", orphans.Except(deleted).ToArray());
             remember.Parameters.AddWithValue("now", now);
             await remember.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (due.Count > 0)
+        if (deleted.Count > 0)
         {
-            LogSwept(logger, due.Count);
+            LogSwept(logger, deleted.Count);
         }
 
-        return due.Count;
+        return deleted.Count;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted {Count} orphaned encrypted blobs left by interrupted submissions")]

@@ -1,47 +1,65 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace SecureIntake.Core.Blobs;
 
-/// <summary>A blob being written. <see cref="SealAsync"/> makes it durable; disposing an unsealed one deletes it.</summary>
+/// <summary>
+/// A blob being written. Disk room is claimed step by step as its bytes arrive (<see cref="DiskClaims"/>),
+/// and the file stays exclusively locked until the blob is disposed, sealed or not, so the orphan sweep
+/// leaves it alone however slowly it arrives. <see cref="SealAsync"/> makes it durable; disposing an
+/// unsealed one deletes it.
+/// </summary>
 public sealed class PendingBlob : IAsyncDisposable
 {
     private readonly string _path;
     private readonly string _directory;
-    private readonly FileStream _stream;
+    private readonly FileStream _file;
+    private readonly SafeFileHandle _handle;
+    private readonly DiskClaims _claims;
+    private long _written;
+    private long _claimed;
     private bool _sealed;
 
-    internal PendingBlob(Guid id, string path, FileStream stream, string directory)
+    internal PendingBlob(Guid id, string path, string directory, FileStream file, SafeFileHandle handle, DiskClaims claims)
     {
         Id = id;
         _path = path;
-        _stream = stream;
         _directory = directory;
+        _file = file;
+        _handle = handle;
+        _claims = claims;
+        Content = new ClaimingStream(this);
     }
 
     public Guid Id { get; }
 
     /// <summary>Where the ciphertext goes. Never write plaintext here.</summary>
-    public Stream Content => _stream;
+    public Stream Content { get; }
 
-    /// <summary>Flushes the file and its directory entry to disk and returns the blob's size in bytes.</summary>
+    /// <summary>
+    /// Flushes the file and its directory entry to disk, gives back the room claimed past its end and returns
+    /// the blob's size in bytes. The file stays locked until the blob is disposed.
+    /// </summary>
     public async Task<long> SealAsync(CancellationToken cancellationToken)
     {
-        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        // Times first, so that the fsync makes them durable too (ctime still records the write: see README).
+        ThrowIfSealed();
+        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Before the times: truncating sets them too.
+        NativeFiles.Truncate(_handle, _written, _path);
+        // Times before the fsync, so that it makes them durable too (ctime still records the write: see README).
         File.SetLastWriteTimeUtc(_path, BlobStore.FixedModificationTime);
         File.SetLastAccessTimeUtc(_path, BlobStore.FixedModificationTime);
-        _stream.Flush(flushToDisk: true);
-        var length = _stream.Length;
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        _file.Flush(flushToDisk: true);
         Durability.FlushDirectory(_directory);
         _sealed = true;
-        return length;
+        return _written;
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            // Closing flushes the buffered tail, which fails exactly when the disk is full.
-            await _stream.DisposeAsync().ConfigureAwait(false);
+            // Closing flushes the buffered tail of an unsealed blob, within room already claimed.
+            await _file.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -51,4 +69,80 @@ public sealed class PendingBlob : IAsyncDisposable
             }
         }
     }
+
+    private void ClaimRoomFor(int count)
+    {
+        ThrowIfSealed();
+        var end = _written + count;
+        if (end <= _claimed)
+        {
+            return;
+        }
+
+        var upTo = (end + DiskClaims.StepBytes - 1) / DiskClaims.StepBytes * DiskClaims.StepBytes;
+        if (!_claims.TryClaim(_handle, _claimed, upTo - _claimed))
+        {
+            throw new NoDiskRoomException();
+        }
+
+        _claimed = upTo;
+    }
+
+    private void ThrowIfSealed()
+    {
+        if (_sealed)
+        {
+            throw new InvalidOperationException("a sealed blob cannot change");
+        }
+    }
+
+    /// <summary>Writes through to the file once the room for the bytes is claimed.</summary>
+    private sealed class ClaimingStream(PendingBlob blob) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => !blob._sealed;
+
+        public override long Length => blob._written;
+
+        public override long Position
+        {
+            get => blob._written;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            blob.ClaimRoomFor(buffer.Length);
+            blob._file.Write(buffer);
+            blob._written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            blob.ClaimRoomFor(buffer.Length);
+            await blob._file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            blob._written += buffer.Length;
+        }
+
+        public override void Flush() => blob._file.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => blob._file.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
+
+/// <summary>Writing on would leave less free disk space than Storage:MinimumFreeBytes.</summary>
+internal sealed class NoDiskRoomException() : IOException("free disk space would fall below Storage:MinimumFreeBytes");

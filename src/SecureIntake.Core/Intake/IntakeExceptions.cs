@@ -11,7 +11,7 @@ public enum IntakeRefusal
     /// <summary>The desk has no usable recipient key: nothing could be encrypted for it.</summary>
     DeskCannotEncrypt,
 
-    /// <summary>Free disk space is below Storage:MinimumFreeBytes.</summary>
+    /// <summary>Free disk space is, or writing on would take it, below Storage:MinimumFreeBytes.</summary>
     NoRoom,
 
     /// <summary>A follow-up's submission no longer exists (the editors deleted it).</summary>

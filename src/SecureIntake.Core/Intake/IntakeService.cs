@@ -10,8 +10,9 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
     private readonly SubmissionWriter _writer = new(dataSource, clock);
 
     /// <summary>
-    /// A new submission on <paramref name="desk"/> of at most <paramref name="maxBytes"/>; refused before any
-    /// byte is read when it could not be kept.
+    /// A new submission on <paramref name="desk"/>; refused before any byte is read when the disk is already at
+    /// Storage:MinimumFreeBytes. Room is claimed as the bytes arrive, not up front for <paramref name="maxBytes"/>,
+    /// so posts that declare much and send little take next to nothing.
     /// </summary>
     public async Task<SubmissionDraft> StartAsync(string desk, string channel, long maxBytes, CancellationToken cancellationToken)
     {
@@ -50,9 +51,9 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
             throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
         }
 
-        // Ciphertext is the plaintext plus some framing per 64 KiB and per item; one MiB covers the manifest and more.
-        var reservation = blobs.TryReserve(maxBytes + (maxBytes / 1024) + (1 << 20))
-            ?? throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space would fall below Storage:MinimumFreeBytes");
-        return new SubmissionDraft(_writer, blobs, keys, target, reservation);
+        _ = maxBytes; // the callers' limits still apply while streaming; disk room no longer depends on them
+        return blobs.HasRoomToStart
+            ? new SubmissionDraft(_writer, blobs, keys, target)
+            : throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space is below Storage:MinimumFreeBytes");
     }
 }

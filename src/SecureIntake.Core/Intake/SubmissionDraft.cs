@@ -11,7 +11,8 @@ namespace SecureIntake.Core.Intake;
 /// One batch of items on its way in (a form post, an email, a follow-up). Each item streams straight
 /// into OpenPGP encryption and a blob that is fsynced before the next one starts; <see cref="CommitAsync"/>
 /// adds the encrypted manifest and commits rows and triage job in one transaction. Disposed without a
-/// successful commit, it deletes every blob it wrote: nothing is left half-stored.
+/// successful commit, it deletes every blob it wrote: nothing is left half-stored. Until then it holds its
+/// blobs open (and so locked), so the orphan sweep never takes an item of an upload that is still arriving.
 /// </summary>
 public sealed class SubmissionDraft : IAsyncDisposable
 {
@@ -22,13 +23,12 @@ public sealed class SubmissionDraft : IAsyncDisposable
     private readonly BlobStore _blobs;
     private readonly IReadOnlyList<RecipientKey> _recipients;
     private readonly List<DraftItem> _items = [];
-    private readonly DiskReservation _reservation;
+    private readonly List<PendingBlob> _held = [];
     private bool _committed;
     private bool _outcomeUnknown;
 
-    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target, DiskReservation reservation)
+    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target)
     {
-        _reservation = reservation;
         _writer = writer;
         _blobs = blobs;
         _recipients = recipients;
@@ -75,12 +75,26 @@ public sealed class SubmissionDraft : IAsyncDisposable
 
     /// <summary>
     /// Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob. A note (such as
-    /// "the sender encrypted this with PGP/MIME") goes into the encrypted manifest only.
+    /// "the sender encrypted this with PGP/MIME") goes into the encrypted manifest only. Disk room is claimed as
+    /// the ciphertext is written.
     /// </summary>
+    /// <exception cref="IntakeRefusedException">The disk reached Storage:MinimumFreeBytes on the way (<see cref="IntakeRefusal.NoRoom"/>).</exception>
     public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken, string? note = null)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        var blob = await _blobs.WriteEncryptedAsync(_recipients, content, cancellationToken).ConfigureAwait(false);
+        var pending = _blobs.Create();
+        SealedBlob blob;
+        try
+        {
+            blob = await pending.WriteEncryptedAsync(_recipients, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await pending.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _held.Add(pending);
         _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes, note));
     }
 
@@ -109,6 +123,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
             {
                 case true:
                     _committed = true;
+                    await ReleaseHeldAsync().ConfigureAwait(false);
                     return Target.SubmissionId;
                 case null:
                     _outcomeUnknown = true; // keep the blobs: the orphan sweep deletes them once no row names them
@@ -119,12 +134,18 @@ public sealed class SubmissionDraft : IAsyncDisposable
         }
 
         _committed = true;
+        await ReleaseHeldAsync().ConfigureAwait(false); // committed blobs are the desk's now: readers must be able to open them
         return Target.SubmissionId;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         try
+        {
+            // Closed first: a deleted file's room comes back only once nothing holds it open.
+            await ReleaseHeldAsync().ConfigureAwait(false);
+        }
+        finally
         {
             if (!_committed && !_outcomeUnknown)
             {
@@ -132,12 +153,16 @@ public sealed class SubmissionDraft : IAsyncDisposable
                 _items.Clear();
             }
         }
-        finally
+    }
+
+    private async Task ReleaseHeldAsync()
+    {
+        foreach (var blob in _held)
         {
-            _reservation.Dispose();
+            await blob.DisposeAsync().ConfigureAwait(false);
         }
 
-        return ValueTask.CompletedTask;
+        _held.Clear();
     }
 
     /// <summary>What the editors need to name and open the batch's items; encrypted like the items themselves.</summary>

@@ -61,6 +61,26 @@ public sealed class OrphanBlobSweepTests : IAsyncLifetime, IDisposable
         Assert.Equal(0L, await candidates.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_blob_still_being_written_is_not_swept_however_long_its_upload_takes()
+    {
+        await using var arriving = _blobs.Create();
+        await arriving.Content.WriteAsync(new byte[10]);
+        await arriving.Content.FlushAsync();
+
+        await _sweep.RunAsync(CancellationToken.None);
+        _clock.Now += OrphanBlobSweep.Grace * 3;
+        var whileWriting = await _sweep.RunAsync(CancellationToken.None);
+        await arriving.Content.WriteAsync(new byte[10]);
+        await arriving.SealAsync(CancellationToken.None);
+        var stillHeld = await _sweep.RunAsync(CancellationToken.None);
+        await arriving.DisposeAsync(); // its writer gave up without committing: now it is an orphan like any other
+        var released = await _sweep.RunAsync(CancellationToken.None);
+
+        Assert.Equal([0, 0, 1], new[] { whileWriting, stillHeld, released });
+        Assert.Equal(-1, _blobs.Length(arriving.Id));
+    }
+
     private async Task<Guid> WriteBlobAsync()
     {
         await using var blob = _blobs.Create();

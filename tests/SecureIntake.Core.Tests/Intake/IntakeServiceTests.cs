@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Blobs;
@@ -146,19 +147,82 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Room_set_aside_for_uploads_in_progress_counts_against_free_space()
+    public async Task Posts_that_declare_a_huge_size_take_no_room_before_their_bytes_arrive()
     {
-        var free = new DriveInfo(_blobDirectory.Path).AvailableFreeSpace;
-        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = free - (300L << 20) }));
-        var intake = new IntakeService(new RecipientStore(_dataSource, TimeProvider.System), blobs, _dataSource, TimeProvider.System);
-
-        await using (var first = await intake.StartAsync("default", "web", 200L << 20, CancellationToken.None))
+        // Room for about one declared size; forty posts each declare it, and each sends a short message.
+        var intake = IntakeWithFloor(FreeBytes() - (1L << 30));
+        var drafts = new List<SubmissionDraft>();
+        try
         {
-            var second = await Assert.ThrowsAsync<IntakeRefusedException>(() => intake.StartAsync("default", "web", 200L << 20, CancellationToken.None));
-            Assert.Equal(IntakeRefusal.NoRoom, second.Reason);
+            for (var i = 0; i < 40; i++)
+            {
+                drafts.Add(await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None));
+            }
+
+            await Task.WhenAll(drafts.Select(d =>
+                d.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(2000)), CancellationToken.None)));
+            foreach (var draft in drafts)
+            {
+                await draft.CommitAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            foreach (var draft in drafts)
+            {
+                await draft.DisposeAsync();
+            }
         }
 
-        await using var afterwards = await intake.StartAsync("default", "web", 200L << 20, CancellationToken.None);
+        Assert.Equal(40, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+    }
+
+    [Fact]
+    public async Task Writing_past_the_floor_is_refused_mid_stream_and_nothing_of_the_submission_is_kept()
+    {
+        var intake = IntakeWithFloor(FreeBytes() - (16 * DiskClaims.StepBytes));
+        var endless = new CountingStream(1L << 30);
+        await using (var draft = await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None))
+        {
+            await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
+            var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => draft.AddAsync(ItemKind.File, "x.bin", null, endless, CancellationToken.None));
+            Assert.Equal(IntakeRefusal.NoRoom, refusal.Reason);
+        }
+
+        Assert.InRange(endless.Given, DiskClaims.StepBytes, 16 * DiskClaims.StepBytes);
+        Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+    }
+
+    [Fact]
+    public async Task A_draft_is_refused_at_start_when_the_disk_is_already_at_its_floor()
+    {
+        var intake = IntakeWithFloor(FreeBytes() + (1L << 30));
+
+        var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => intake.StartAsync("default", "mail", 1000, CancellationToken.None));
+
+        Assert.Equal(IntakeRefusal.NoRoom, refusal.Reason);
+        Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
+    }
+
+    [Fact]
+    public async Task An_item_of_a_post_still_arriving_is_not_swept_however_long_the_rest_takes()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var blobs = IntakeWorld.Blobs(_blobDirectory);
+        var intake = new IntakeService(new RecipientStore(_dataSource, TimeProvider.System), blobs, _dataSource, TimeProvider.System);
+        var sweep = new OrphanBlobSweep(blobs, _dataSource, clock, NullLogger<OrphanBlobSweep>.Instance);
+
+        await using var draft = await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None);
+        await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
+        await sweep.RunAsync(CancellationToken.None);
+        clock.Now += OrphanBlobSweep.Grace * 2; // the file that follows the message takes two days over a bad link
+        var swept = await sweep.RunAsync(CancellationToken.None);
+        await draft.AddAsync(ItemKind.File, "x.bin", null, new MemoryStream(RandomBytes(100)), CancellationToken.None);
+        var submission = await draft.CommitAsync(CancellationToken.None);
+
+        Assert.Equal(0, swept);
+        Assert.Equal(3, (await ItemsAsync(submission)).Count);
     }
 
     [Fact]
@@ -205,6 +269,13 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
     }
 
+    private IntakeService IntakeWithFloor(long minimumFreeBytes) =>
+        new(new RecipientStore(_dataSource, TimeProvider.System),
+            new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = minimumFreeBytes })),
+            _dataSource, TimeProvider.System);
+
+    private long FreeBytes() => new DriveInfo(_blobDirectory.Path).AvailableFreeSpace;
+
     private async Task<byte[]> DecryptWithGpgAsync(Guid blob) =>
         (await _gpg.DecryptAsync(Path.Combine(_blobDirectory.Path, blob.ToString("N")))).EnsureSuccess("gpg --decrypt").Output;
 
@@ -239,6 +310,39 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         var bytes = new byte[length];
         Random.Shared.NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>Hands out up to <paramref name="limit"/> bytes and counts them: a large upload, without the memory.</summary>
+    private sealed class CountingStream(long limit) : Stream
+    {
+        public long Given { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Given; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var given = (int)Math.Min(count, limit - Given);
+            Given += given;
+            return given;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Hands out bytes until a limit, then cancels: an upload whose connection dropped.</summary>
