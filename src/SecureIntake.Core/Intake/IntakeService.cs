@@ -11,17 +11,17 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
 
     /// <summary>
     /// A new submission on <paramref name="desk"/>; refused before any byte is read when the disk is already at
-    /// Storage:MinimumFreeBytes. Room is claimed as the bytes arrive, not up front for <paramref name="maxBytes"/>,
-    /// so posts that declare much and send little take next to nothing.
+    /// Storage:MinimumFreeBytes. Room is claimed as the bytes arrive, not up front for a declared size, so posts
+    /// that declare much and send little take next to nothing.
     /// </summary>
-    public async Task<SubmissionDraft> StartAsync(string desk, string channel, long maxBytes, CancellationToken cancellationToken)
+    public async Task<SubmissionDraft> StartAsync(string desk, string channel, CancellationToken cancellationToken)
     {
         var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
-        return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys, maxBytes);
+        return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys);
     }
 
     /// <summary>A witness's follow-up on their own submission, encrypted to its desk's current recipients.</summary>
-    public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, long maxBytes, CancellationToken cancellationToken)
+    public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT d.name, s.channel FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
         command.Parameters.AddWithValue("id", submissionId);
@@ -33,7 +33,7 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
 
         var (desk, channel) = (reader.GetString(0), reader.GetString(1));
         var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
-        return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys, maxBytes);
+        return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys);
     }
 
     /// <summary>The submission a codename's locator belongs to, if any: one indexed lookup, found or not.</summary>
@@ -44,14 +44,13 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid id ? id : null;
     }
 
-    private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys, long maxBytes)
+    private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys)
     {
         if (keys.Count == 0)
         {
             throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key");
         }
 
-        _ = maxBytes; // the callers' limits still apply while streaming; disk room no longer depends on them
         return blobs.HasRoomToStart
             ? new SubmissionDraft(_writer, blobs, keys, target)
             : throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space is below Storage:MinimumFreeBytes");

@@ -36,7 +36,7 @@ public sealed class MessageIntake(IntakeService intake)
             throw new MessageRefusedException("the message is empty");
         }
 
-        await using var draft = await intake.StartAsync(desk, "mail", maxBytes, cancellationToken).ConfigureAwait(false);
+        await using var draft = await intake.StartAsync(desk, "mail", cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash, maxBytes);
         await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))

@@ -64,7 +64,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
 
                     Require(fileName.Length <= _limits.MaxFileNameCharacters, SubmissionProblem.FileNameTooLong);
                     Require(++files <= _limits.MaxFiles, SubmissionProblem.TooManyFiles);
-                    draft ??= await StartAsync(desk, followUpOf, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
+                    draft ??= await StartAsync(desk, followUpOf, cancellationToken);
                     await draft.AddAsync(ItemKind.File, fileName, section.ContentType, section.Body, cancellationToken);
                     continue;
                 }
@@ -83,7 +83,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                         var message = await ReadTextAsync(section, _limits.MaxMessageCharacters, SubmissionProblem.MessageTooLong, cancellationToken);
                         if (!string.IsNullOrWhiteSpace(message))
                         {
-                            draft ??= await StartAsync(desk, followUpOf, request.ContentLength ?? _limits.MaxRequestBytes, cancellationToken);
+                            draft ??= await StartAsync(desk, followUpOf, cancellationToken);
                             using var text = new MemoryStream(Encoding.UTF8.GetBytes(message));
                             await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", text, cancellationToken);
                         }
@@ -160,11 +160,10 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
         return slot;
     }
 
-    // The whole request is the most the submission can hold; set that much disk aside before reading on.
-    private Task<SubmissionDraft> StartAsync(string desk, Guid? followUpOf, long maxBytes, CancellationToken cancellationToken) =>
+    private Task<SubmissionDraft> StartAsync(string desk, Guid? followUpOf, CancellationToken cancellationToken) =>
         followUpOf is { } submission
-            ? intake.StartFollowUpAsync(submission, maxBytes, cancellationToken)
-            : intake.StartAsync(desk, "web", maxBytes, cancellationToken);
+            ? intake.StartFollowUpAsync(submission, cancellationToken)
+            : intake.StartAsync(desk, "web", cancellationToken);
 
     private static string Boundary(string? contentType)
     {

@@ -43,7 +43,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         var video = RandomBytes(300_000);
 
         Guid submission;
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", new MemoryStream(message), CancellationToken.None);
             await draft.AddAsync(ItemKind.File, "площадь.mp4", "video/mp4", new MemoryStream(video), CancellationToken.None);
@@ -69,7 +69,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Nothing_identifying_is_in_plaintext_columns_and_times_are_to_the_minute()
     {
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.File, "secret-police-order.pdf", "application/pdf", new MemoryStream(RandomBytes(1000)), CancellationToken.None);
             await draft.CommitAsync(CancellationToken.None);
@@ -85,7 +85,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_failure_at_commit_leaves_no_rows_no_job_and_no_blobs()
     {
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(5000)), CancellationToken.None);
             // The desk disappears between the upload and the commit: the insert fails on its foreign key.
@@ -109,7 +109,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
             CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON submission_items DEFERRABLE INITIALLY DEFERRED
                 FOR EACH ROW EXECUTE FUNCTION refuse();
             """);
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
             await Assert.ThrowsAnyAsync<Exception>(() => draft.CommitAsync(CancellationToken.None));
@@ -124,7 +124,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     public async Task An_upload_cut_off_half_way_leaves_no_blob_behind()
     {
         using var cancel = new CancellationTokenSource();
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
             var endless = new CancelAfterStream(200_000, cancel);
@@ -140,7 +140,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     {
         await ExecuteAsync("DELETE FROM recipient_keys");
 
-        var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => _intake.StartAsync("default", "web", CancellationToken.None));
 
         Assert.Equal(IntakeRefusal.DeskCannotEncrypt, refusal.Reason);
         Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
@@ -156,7 +156,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         {
             for (var i = 0; i < 40; i++)
             {
-                drafts.Add(await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None));
+                drafts.Add(await intake.StartAsync("default", "web", CancellationToken.None));
             }
 
             await Task.WhenAll(drafts.Select(d =>
@@ -182,7 +182,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     {
         var intake = IntakeWithFloor(FreeBytes() - (16 * DiskClaims.StepBytes));
         var endless = new CountingStream(1L << 30);
-        await using (var draft = await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None))
+        await using (var draft = await intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
             var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => draft.AddAsync(ItemKind.File, "x.bin", null, endless, CancellationToken.None));
@@ -199,7 +199,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     {
         var intake = IntakeWithFloor(FreeBytes() + (1L << 30));
 
-        var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => intake.StartAsync("default", "mail", 1000, CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<IntakeRefusedException>(() => intake.StartAsync("default", "mail", CancellationToken.None));
 
         Assert.Equal(IntakeRefusal.NoRoom, refusal.Reason);
         Assert.Empty(Directory.GetFiles(_blobDirectory.Path));
@@ -213,7 +213,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         var intake = new IntakeService(new RecipientStore(_dataSource, TimeProvider.System), blobs, _dataSource, TimeProvider.System);
         var sweep = new OrphanBlobSweep(blobs, _dataSource, clock, NullLogger<OrphanBlobSweep>.Instance);
 
-        await using var draft = await intake.StartAsync("default", "web", 1L << 30, CancellationToken.None);
+        await using var draft = await intake.StartAsync("default", "web", CancellationToken.None);
         await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(100)), CancellationToken.None);
         await sweep.RunAsync(CancellationToken.None);
         clock.Now += OrphanBlobSweep.Grace * 2; // the file that follows the message takes two days over a bad link
@@ -229,13 +229,13 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     public async Task A_follow_up_lands_on_the_same_submission_in_its_own_batch_with_its_own_job()
     {
         Guid submission;
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream("first"u8.ToArray()), CancellationToken.None);
             submission = await draft.CommitAsync(CancellationToken.None);
         }
 
-        await using (var followUp = await _intake.StartFollowUpAsync(submission, 10 << 20, CancellationToken.None))
+        await using (var followUp = await _intake.StartFollowUpAsync(submission, CancellationToken.None))
         {
             await followUp.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream("second"u8.ToArray()), CancellationToken.None);
             Assert.Equal(submission, await followUp.CommitAsync(CancellationToken.None));
@@ -257,7 +257,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Blobs_are_owner_only_and_all_carry_the_same_modification_time()
     {
-        await using (var draft = await _intake.StartAsync("default", "web", 10 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream(RandomBytes(10)), CancellationToken.None);
             await draft.CommitAsync(CancellationToken.None);

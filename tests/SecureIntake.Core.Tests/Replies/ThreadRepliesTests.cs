@@ -90,7 +90,7 @@ public sealed class ThreadRepliesTests : IAsyncLifetime, IDisposable
     public async Task A_submission_without_a_codename_gets_no_reply_and_nothing_is_stored()
     {
         Guid submission;
-        await using (var draft = await _intake.StartAsync("default", "mail", 1 << 20, CancellationToken.None))
+        await using (var draft = await _intake.StartAsync("default", "mail", CancellationToken.None))
         {
             await draft.AddAsync(ItemKind.Email, null, "message/rfc822", new MemoryStream("Subject: tip\r\n\r\nhello"u8.ToArray()), CancellationToken.None);
             submission = await draft.CommitAsync(CancellationToken.None);
@@ -108,7 +108,7 @@ public sealed class ThreadRepliesTests : IAsyncLifetime, IDisposable
 
     private async Task<Guid> SubmitAsync(CodenameSecrets secrets)
     {
-        await using var draft = await _intake.StartAsync("default", "web", 1 << 20, CancellationToken.None);
+        await using var draft = await _intake.StartAsync("default", "web", CancellationToken.None);
         await draft.AddAsync(ItemKind.Message, null, "text/plain; charset=utf-8", new MemoryStream("Я видел это."u8.ToArray()), CancellationToken.None);
         draft.SetCodename(secrets);
         return await draft.CommitAsync(CancellationToken.None);

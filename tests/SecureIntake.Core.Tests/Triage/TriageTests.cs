@@ -80,7 +80,7 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         Assert.False((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
 
         _clock.Now = Start.AddMinutes(5);
-        await using (var followUp = await _intake.StartFollowUpAsync(id, 1 << 20, CancellationToken.None))
+        await using (var followUp = await _intake.StartFollowUpAsync(id, CancellationToken.None))
         {
             await followUp.AddAsync(ItemKind.Message, null, "text/plain", new MemoryStream("one more thing"u8.ToArray()), CancellationToken.None);
             await followUp.CommitAsync(CancellationToken.None);
@@ -144,7 +144,7 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
 
     private async Task<Guid> SubmitAsync(string channel)
     {
-        await using var draft = await _intake.StartAsync("default", channel, 1 << 20, CancellationToken.None);
+        await using var draft = await _intake.StartAsync("default", channel, CancellationToken.None);
         await draft.AddAsync(channel == "mail" ? ItemKind.Email : ItemKind.File, "a.txt", "text/plain", new MemoryStream("content"u8.ToArray()), CancellationToken.None);
         return await draft.CommitAsync(CancellationToken.None);
     }
