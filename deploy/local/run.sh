@@ -71,7 +71,8 @@ mkdir -p "$state/blobs" && chmod 700 "$state/blobs"
 if [ ! -s "$state/codename-pepper" ]; then
   (umask 077 && head -c 32 /dev/urandom | base64 > "$state/codename-pepper")
 fi
-export SECUREINTAKE_Codenames__Pepper="$(cat "$state/codename-pepper")"
+# Passed as a path: the secret stays in its owner-only file, not in the environment every child inherits.
+export SECUREINTAKE_Codenames__PepperFile="$state/codename-pepper"
 export SECUREINTAKE_Storage__BlobDirectory="$state/blobs"
 
 say "building SecureIntake"

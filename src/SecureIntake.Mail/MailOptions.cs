@@ -38,6 +38,7 @@ public sealed class SmtpOptions
 
     public string? User { get; set; }
 
+    /// <summary>Best read from a file named by Mail:Smtp:PasswordFile.</summary>
     public string? Password { get; set; }
 
     public string From { get; set; } = "";
@@ -63,6 +64,7 @@ public sealed class ImapOptions
 
     public string User { get; set; } = "";
 
+    /// <summary>Best read from a file named by Mail:Imap:PasswordFile.</summary>
     public string Password { get; set; } = "";
 
     public string Folder { get; set; } = "INBOX";
@@ -106,7 +108,7 @@ internal sealed class MailOptionsValidator : IValidateOptions<MailOptions>
 
             if (string.IsNullOrEmpty(imap.User) || string.IsNullOrEmpty(imap.Password))
             {
-                problems.Add("Mail:Imap:User and Mail:Imap:Password are required when Mail:Imap:Host is set");
+                problems.Add("Mail:Imap:User and Mail:Imap:Password (or Mail:Imap:PasswordFile) are required when Mail:Imap:Host is set");
             }
 
             if (imap.Port is < 1 or > 65535 || imap.IntervalMinutes is < 1 or > 59)

@@ -44,17 +44,33 @@ public sealed class DecryptCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task An_item_gpg_encrypted_decrypts_too()
+    public async Task An_item_gpg_encrypted_without_compression_decrypts_too()
     {
         var content = new byte[100_000];
         Random.Shared.NextBytes(content);
         var item = _files.File("from-gpg.gpg");
-        await File.WriteAllBytesAsync(item, await _gpg.EncryptAsync(content, _fingerprint));
+        await File.WriteAllBytesAsync(item, await GpgEncryptAsync(content, "none"));
 
         var result = await RunAsync(Passphrase, "decrypt", item, "--key", _secretKey, "--output", _files.File("out.bin"));
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(content, await File.ReadAllBytesAsync(_files.File("out.bin")));
+    }
+
+    [Fact]
+    public async Task A_compressed_item_is_refused_and_nothing_is_written()
+    {
+        // 64 MiB of zeros packs into a few dozen KiB: the shape of an item made to fill an editor's disk.
+        var item = _files.File("bomb.gpg");
+        await File.WriteAllBytesAsync(item, await GpgEncryptAsync(new byte[64 << 20], "zlib"));
+        Assert.True(new FileInfo(item).Length < 1 << 20, "gpg did not compress");
+
+        var result = await RunAsync(Passphrase, "decrypt", item, "--key", _secretKey);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("compressed data is not accepted: SecureIntake never compresses, so this item was not made by it", result.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", result.Error, StringComparison.Ordinal);
+        Assert.Equal(["bomb.gpg", "editor-secret.asc"], Directory.GetFiles(_files.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -97,6 +113,10 @@ public sealed class DecryptCommandTests : IAsyncLifetime, IDisposable
         Assert.Contains("already exists", result.Error, StringComparison.Ordinal);
         Assert.Equal("keep me", await File.ReadAllTextAsync(_files.File("note")));
     }
+
+    private async Task<byte[]> GpgEncryptAsync(byte[] content, string compression) =>
+        (await _gpg.RunAsync(["--trust-model", "always", "--compress-algo", compression, "--recipient", _fingerprint, "--encrypt"], content))
+            .EnsureSuccess($"gpg --compress-algo {compression} --encrypt").Output;
 
     private async Task<string> WriteEncryptedAsync(string name, byte[] content)
     {

@@ -9,6 +9,7 @@ public sealed class CodenameOptions
     /// <summary>
     /// An install-wide secret (base64, at least 32 bytes), kept outside the database: without it a stolen
     /// database does not let anyone test codename guesses offline. Changing it orphans every codename.
+    /// Best read from a file named by Codenames:PepperFile (e.g. a systemd credential).
     /// </summary>
     public string Pepper { get; set; } = "";
 
@@ -30,7 +31,8 @@ internal sealed class CodenameOptionsValidator : IValidateOptions<CodenameOption
         var problems = new List<string>();
         if (!IsLongBase64(options.Pepper))
         {
-            problems.Add($"{CodenameOptions.Section}:Pepper must be a secret of at least 32 random bytes in base64 (e.g. `head -c 32 /dev/urandom | base64`)");
+            problems.Add($"{CodenameOptions.Section}:Pepper (or the file named by {CodenameOptions.Section}:PepperFile) must be a secret of at least 32 random bytes " +
+                "in base64 (e.g. `head -c 32 /dev/urandom | base64`)");
         }
 
         if (options.Words * Math.Log2(CodenameWordlist.Size) < MinimumBits)

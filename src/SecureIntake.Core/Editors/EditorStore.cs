@@ -30,7 +30,9 @@ public abstract record SignInResult
 
 /// <summary>
 /// Editor accounts: password (Argon2id) plus a TOTP code that is required, never optional, and never
-/// accepted twice. Failed attempts lock the account for a growing while; every attempt is audited.
+/// accepted twice. Failed attempts lock the account for a growing while. Every sign-in and every checked
+/// failure is audited; refusals that check nothing (a locked account, an unknown name) are audited sparingly,
+/// so guessing cannot flood the audit log.
 /// </summary>
 public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hasher, AuditLog audit, TimeProvider clock) : IDisposable
 {
@@ -40,7 +42,8 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     // Password hashes are memory-hard; more at once than cores only queues them up in memory.
     private readonly SemaphoreSlim _hashing = new(Math.Max(1, Environment.ProcessorCount));
 
-    // Unknown names still cost a full hash, so timing does not tell which names exist.
+    private readonly SignInAuditThrottle _auditThrottle = new();
+
     private readonly Lazy<string> _decoyHash = new(() => hasher.Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
 
     public static string NormalizeName(string name) => name.Trim().ToLowerInvariant();
@@ -133,32 +136,23 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         ArgumentNullException.ThrowIfNull(code);
         name = NormalizeName(name);
         var now = clock.GetUtcNow();
-        var account = await FindAccountAsync(name, cancellationToken).ConfigureAwait(false);
-
-        if (account?.LockedUntil is { } until && until > now)
-        {
-            await AuditSignInAsync(account, "sign-in refused", "account locked after failed attempts", cancellationToken).ConfigureAwait(false);
-            return new SignInResult.LockedOut(until);
-        }
-
-        var passwordOk = await VerifyAsync(password, account?.PasswordHash ?? _decoyHash.Value, cancellationToken).ConfigureAwait(false);
+        var account = await ClaimAttemptAsync(name, now, cancellationToken).ConfigureAwait(false);
         if (account is null)
         {
-            // The typed name is not logged: people type passwords into name fields.
-            await audit.WriteAsync(new AuditEntry(null, null, "sign-in refused", Detail: "unknown account"), cancellationToken).ConfigureAwait(false);
-            return new SignInResult.Refused();
+            return await RefuseUncheckedAsync(name, password, now, cancellationToken).ConfigureAwait(false);
         }
 
+        var passwordOk = await VerifyAsync(password, account.PasswordHash, cancellationToken).ConfigureAwait(false);
         var step = passwordOk ? Totp.Verify(account.TotpSecret, code, now, account.TotpLastStep) : null;
         if (!passwordOk || step is null || account.Disabled || !await ClaimStepAsync(account.Id, step.Value, cancellationToken).ConfigureAwait(false))
         {
             var reason = !passwordOk ? "wrong password" : account.Disabled ? "account disabled" : "wrong or reused code";
-            await RecordFailureAsync(account, now, cancellationToken).ConfigureAwait(false);
-            await AuditSignInAsync(account, "sign-in refused", reason, cancellationToken).ConfigureAwait(false);
+            var detail = account.LockedUntil is { } until ? $"{reason}; account locked until {until.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : reason;
+            await AuditSignInAsync(account.Id, account.Name, "sign-in refused", detail, cancellationToken).ConfigureAwait(false);
             return new SignInResult.Refused();
         }
 
-        await AuditSignInAsync(account, "signed in", "", cancellationToken).ConfigureAwait(false);
+        await AuditSignInAsync(account.Id, account.Name, "signed in", "", cancellationToken).ConfigureAwait(false);
         return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false));
     }
 
@@ -212,20 +206,81 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    private async Task RecordFailureAsync(Account account, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts the attempt as failed and decides the lock-out in one statement, before any password or code is
+    /// checked: parallel guesses each take their own place in the count, and a locked account matches no row.
+    /// A sign-in that then succeeds clears the count (<see cref="ClaimStepAsync"/>). Null: unknown or locked.
+    /// </summary>
+    private async Task<Account?> ClaimAttemptAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var failures = account.FailedSignIns + 1;
-        DateTimeOffset? lockedUntil = failures >= FailuresBeforeLockout
-            ? now + TimeSpan.FromMinutes(Math.Min(Math.Pow(2, failures - FailuresBeforeLockout), LongestLockout.TotalMinutes))
-            : null;
-        await using var command = dataSource.CreateCommand("UPDATE editors SET failed_sign_ins = failed_sign_ins + 1, locked_until = @until WHERE id = @id");
-        command.Parameters.AddWithValue("id", account.Id);
-        command.Parameters.AddWithValue("until", (object?)lockedUntil ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // 1, 2, 4... minutes from the fifth failure in a row on, at most an hour (the exponent is capped so it cannot overflow).
+        await using var command = dataSource.CreateCommand("""
+            UPDATE editors SET failed_sign_ins = failed_sign_ins + 1,
+                locked_until = CASE WHEN failed_sign_ins + 1 >= @threshold
+                    THEN @now + LEAST(power(2, LEAST(failed_sign_ins + 1 - @threshold, 16)), @longest) * interval '1 minute' END
+            WHERE name = @name AND (locked_until IS NULL OR locked_until <= @now)
+            RETURNING id, role, password_hash, totp_secret, totp_last_step, disabled, locked_until
+            """);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("threshold", FailuresBeforeLockout);
+        command.Parameters.AddWithValue("longest", LongestLockout.TotalMinutes);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new Account(reader.GetGuid(0), name, ParseRole(reader.GetString(1)), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+            reader.GetInt64(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
     }
 
-    private Task AuditSignInAsync(Account account, string action, string detail, CancellationToken cancellationToken) =>
-        audit.WriteAsync(new AuditEntry(account.Id, account.Name, action, Detail: detail), cancellationToken);
+    /// <summary>
+    /// An unknown name still costs a full hash, so timing does not tell which names exist; a locked account is
+    /// refused at once. Neither is counted, and each is audited at most once a period (see <see cref="SignInAuditThrottle"/>).
+    /// </summary>
+    private async Task<SignInResult> RefuseUncheckedAsync(string name, string password, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, locked_until FROM editors WHERE name = @name");
+        command.Parameters.AddWithValue("name", name);
+        Guid? id = null;
+        DateTimeOffset? lockedUntil = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                id = reader.GetGuid(0);
+                lockedUntil = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+            }
+        }
+
+        if (id is { } editorId)
+        {
+            // Unlocked meanwhile (an admin enabled the account): still refused, as the attempt was made while locked.
+            var until = lockedUntil ?? now;
+            if (_auditThrottle.IsFirst(editorId, until))
+            {
+                await AuditSignInAsync(editorId, name, "sign-in refused",
+                    $"account locked until {until.UtcDateTime:yyyy-MM-dd HH:mm} UTC; further attempts until then are refused without being logged",
+                    cancellationToken).ConfigureAwait(false);
+            }
+
+            return new SignInResult.LockedOut(until);
+        }
+
+        await VerifyAsync(password, _decoyHash.Value, cancellationToken).ConfigureAwait(false);
+        if (_auditThrottle.IsFirst(Guid.Empty, SignInAuditThrottle.EndOfMinute(now)))
+        {
+            // The typed name is not logged: people type passwords into name fields.
+            await audit.WriteAsync(new AuditEntry(null, null, "sign-in refused", Detail: "unknown account; further ones this minute are not logged"),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SignInResult.Refused();
+    }
+
+    private Task AuditSignInAsync(Guid editorId, string name, string action, string detail, CancellationToken cancellationToken) =>
+        audit.WriteAsync(new AuditEntry(editorId, name, action, Detail: detail), cancellationToken);
 
     private async Task ChangeAsync(string name, string sql, string action, CancellationToken cancellationToken)
     {
@@ -273,24 +328,8 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         }
     }
 
-    private async Task<Account?> FindAccountAsync(string name, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT id, role, password_hash, totp_secret, totp_last_step, disabled, failed_sign_ins, locked_until FROM editors WHERE name = @name
-            """);
-        command.Parameters.AddWithValue("name", name);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return new Account(reader.GetGuid(0), name, ParseRole(reader.GetString(1)), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-            reader.GetInt64(4), reader.GetBoolean(5), reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
-    }
-
     private sealed record Account(Guid Id, string Name, EditorRole Role, string PasswordHash, byte[] TotpSecret, long TotpLastStep, bool Disabled,
-        int FailedSignIns, DateTimeOffset? LockedUntil);
+        DateTimeOffset? LockedUntil);
 }
 
 public sealed class EditorRefusedException(string message) : Exception(message);

@@ -7,7 +7,10 @@ public sealed class DatabaseOptions
 {
     public const string Section = "Database";
 
-    /// <summary>An Npgsql connection string, e.g. "Host=/run/postgresql;Database=secureintake;Username=secureintake".</summary>
+    /// <summary>
+    /// An Npgsql connection string, e.g. "Host=/run/postgresql;Database=secureintake;Username=secureintake". A password
+    /// is best kept out of it and read from the file named by Database:PasswordFile, which adds it here at start.
+    /// </summary>
     public string ConnectionString { get; set; } = "";
 }
 
@@ -19,7 +22,7 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
         {
             return ValidateOptionsResult.Fail(
                 $"{DatabaseOptions.Section}:ConnectionString is not set. Give a PostgreSQL connection string in appsettings.json, " +
-                "as SECUREINTAKE_Database__ConnectionString, or as --Database:ConnectionString=...");
+                "as SECUREINTAKE_Database__ConnectionString, or as --Database:ConnectionString=... (a password goes in a file named by Database:PasswordFile)");
         }
 
         try

@@ -4,7 +4,8 @@ namespace SecureIntake.Crypto.Decryption;
 
 /// <summary>
 /// Decrypts an OpenPGP message with one of the editor's secret keys. Runs on editors' machines (the desk
-/// tool) and in tests, never on the server. Messages without integrity protection are refused.
+/// tool) and in tests, never on the server. Messages without integrity protection are refused, and so is
+/// compressed content: we never compress, and a compressed packet is how a small item becomes a huge file.
 /// </summary>
 public sealed class OpenPgpDecryptor
 {
@@ -142,9 +143,9 @@ public sealed class OpenPgpDecryptor
             {
                 case PgpLiteralData literal:
                     return literal;
-                case PgpCompressedData compressed:
-                    factory = new PgpObjectFactory(compressed.GetDataStream());
-                    break;
+                case PgpCompressedData:
+                    // Not even opened: gpg and sq compress by default, and what they make is not a submission item.
+                    throw new DecryptionException("compressed data is not accepted: SecureIntake never compresses, so this item was not made by it");
                 case PgpOnePassSignatureList or PgpSignatureList or PgpMarker:
                     // Signatures (for example from `gpg --sign --encrypt`) are not verified here; the content still is.
                     break;

@@ -63,6 +63,56 @@ public sealed class EditorStoreTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Parallel_wrong_guesses_are_checked_at_most_five_times_and_the_rest_are_refused_unchecked()
+    {
+        var enrolment = await _editors.AddAsync("erin", EditorRole.Editor, Password, CancellationToken.None);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(guess =>
+            Task.Run(() => _editors.SignInAsync("erin", $"guess number {guess} here", "123456", CancellationToken.None))));
+
+        // Refused means the password was checked; locked out means it was not looked at.
+        Assert.Equal(EditorStore.FailuresBeforeLockout, results.Count(r => r is SignInResult.Refused));
+        Assert.All(results.OfType<SignInResult.LockedOut>(), locked => Assert.Equal(Start.AddMinutes(1), locked.Until));
+        Assert.Equal(20 - EditorStore.FailuresBeforeLockout, results.Count(r => r is SignInResult.LockedOut));
+        var code = Totp.Code(enrolment.TotpSecret, Totp.StepAt(_clock.Now));
+        Assert.IsType<SignInResult.LockedOut>(await _editors.SignInAsync("erin", Password, code, CancellationToken.None));
+        Assert.Equal(EditorStore.FailuresBeforeLockout, await ScalarAsync<int>("SELECT failed_sign_ins FROM editors WHERE name = 'erin'"));
+    }
+
+    [Fact]
+    public async Task Attempts_on_a_locked_account_are_not_counted_and_leave_one_audit_entry_per_lock()
+    {
+        await _editors.AddAsync("frank", EditorRole.Editor, Password, CancellationToken.None);
+
+        await GuessAsync("frank", 50);
+        Assert.Equal(EditorStore.FailuresBeforeLockout + 1, await RefusalsLoggedAsync("frank"));
+
+        _clock.Now = Start.AddMinutes(2);
+        var outcomes = await GuessAsync("frank", 50);
+
+        // Only the first guess after the lock ended was checked: it locks for 2 minutes (the 6th failure), not an hour (the 50th).
+        Assert.Equal(Start.AddMinutes(4), Assert.IsType<SignInResult.LockedOut>(outcomes[1]).Until);
+        Assert.Equal(EditorStore.FailuresBeforeLockout + 3, await RefusalsLoggedAsync("frank"));
+        var entries = await _audit.ListAsync(1, CancellationToken.None);
+        Assert.Contains(entries, e => e.Detail == "wrong password; account locked until 2026-11-30 12:04 UTC");
+        Assert.Contains(entries, e => e.Detail.StartsWith("account locked until 2026-11-30 12:04 UTC;", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Guesses_at_unknown_names_leave_one_audit_entry_a_minute()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.IsType<SignInResult.Refused>(await _editors.SignInAsync($"nobody-{i}", "any password at all", "123456", CancellationToken.None));
+        }
+
+        _clock.Now = Start.AddSeconds(61);
+        Assert.IsType<SignInResult.Refused>(await _editors.SignInAsync("nobody", "any password at all", "123456", CancellationToken.None));
+
+        Assert.Equal(2, await ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'sign-in refused' AND editor_id IS NULL"));
+    }
+
+    [Fact]
     public async Task Weak_passwords_and_bad_names_are_refused_and_a_reset_second_factor_replaces_the_old_one()
     {
         await Assert.ThrowsAsync<EditorRefusedException>(() => _editors.AddAsync("carol", EditorRole.Editor, "password123", CancellationToken.None));
@@ -77,5 +127,25 @@ public sealed class EditorStoreTests : IAsyncLifetime, IDisposable
         Assert.IsType<SignInResult.SignedIn>(await _editors.SignInAsync("carol", Password, Totp.Code(reset.TotpSecret, step), CancellationToken.None));
         await _editors.DisableAsync("carol", CancellationToken.None);
         Assert.IsType<SignInResult.Refused>(await _editors.SignInAsync("carol", Password, Totp.Code(reset.TotpSecret, step + 1), CancellationToken.None));
+    }
+
+    private async Task<List<SignInResult>> GuessAsync(string name, int guesses)
+    {
+        var outcomes = new List<SignInResult>();
+        for (var i = 0; i < guesses; i++)
+        {
+            outcomes.Add(await _editors.SignInAsync(name, $"wrong guess {i} of many", "123456", CancellationToken.None));
+        }
+
+        return outcomes;
+    }
+
+    private Task<long> RefusalsLoggedAsync(string name) =>
+        ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE action = 'sign-in refused' AND editor_name = '{name}'");
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 }

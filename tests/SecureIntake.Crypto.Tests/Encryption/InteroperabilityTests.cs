@@ -57,14 +57,30 @@ public sealed class InteroperabilityTests(TestKeys keys) : IDisposable
 
     [Theory]
     [MemberData(nameof(KeyKinds))]
-    public async Task What_gpg_encrypts_we_decrypt(string kind)
+    public async Task What_gpg_encrypts_without_compression_we_decrypt(string kind)
     {
         var key = keys.Usable[kind];
         var plaintext = Messages.Plaintext(70_001, 7);
 
-        var message = await keys.Gpg.EncryptAsync(plaintext, key.Fingerprint);
+        var message = await GpgEncryptAsync(plaintext, key.Fingerprint, compression: "none");
 
         Assert.Equal(plaintext, await Messages.DecryptAsync(message, key.SecretKey));
+    }
+
+    [Theory]
+    [InlineData("zlib")]
+    [InlineData("zip")]
+    [InlineData("bzip2")]
+    public async Task What_gpg_compresses_we_refuse_since_we_never_compress(string compression)
+    {
+        var key = keys.Usable["cv25519"];
+        var plaintext = new byte[1 << 20];
+
+        var message = await GpgEncryptAsync(plaintext, key.Fingerprint, compression);
+
+        Assert.True(message.Length < plaintext.Length / 100, $"gpg did not compress ({message.Length} bytes)");
+        var error = await Assert.ThrowsAsync<DecryptionException>(() => Messages.DecryptAsync(message, key.SecretKey));
+        Assert.Equal("compressed data is not accepted: SecureIntake never compresses, so this item was not made by it", error.Message);
     }
 
     [Theory]
@@ -72,14 +88,29 @@ public sealed class InteroperabilityTests(TestKeys keys) : IDisposable
     [InlineData("sq-rsa3k")]
     [InlineData("cv25519")]
     [InlineData("nistp256")]
-    public async Task What_sq_encrypts_we_decrypt(string kind)
+    public async Task What_sq_encrypts_without_compression_we_decrypt(string kind)
     {
         var key = keys.Usable[kind];
         var plaintext = Messages.Plaintext(70_001, 9);
+        var certificate = _files.File($"{kind}.cert");
+        await File.WriteAllBytesAsync(certificate, key.Certificate);
 
-        var message = await keys.Sq.EncryptAsync(key.Certificate, plaintext);
+        // sq's default ("pad") compresses with ZIP, which we refuse like gpg's.
+        var message = (await ExternalTool.RunAsync(ExternalTool.Require("sq", "sq"), ["encrypt", "--binary", "--compression", "none", "--recipient-cert", certificate], plaintext))
+            .EnsureSuccess("sq encrypt --compression none").Output;
 
         Assert.Equal(plaintext, await Messages.DecryptAsync(message, key.SecretKey));
+    }
+
+    [Fact]
+    public async Task What_sq_encrypts_by_default_is_compressed_and_refused()
+    {
+        var key = keys.Usable["sq-cv25519"];
+
+        var message = await keys.Sq.EncryptAsync(key.Certificate, new byte[1 << 20]);
+
+        var error = await Assert.ThrowsAsync<DecryptionException>(() => Messages.DecryptAsync(message, key.SecretKey));
+        Assert.StartsWith("compressed data is not accepted", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -161,6 +192,10 @@ public sealed class InteroperabilityTests(TestKeys keys) : IDisposable
     }
 
     public void Dispose() => _files.Dispose();
+
+    private async Task<byte[]> GpgEncryptAsync(byte[] plaintext, string fingerprint, string compression) =>
+        (await keys.Gpg.RunAsync(["--trust-model", "always", "--compress-algo", compression, "--recipient", fingerprint, "--encrypt"], plaintext))
+            .EnsureSuccess($"gpg --compress-algo {compression} --encrypt").Output;
 
     private async Task<string> WriteAsync(byte[] message)
     {

@@ -22,7 +22,7 @@ public sealed class ThreadKeyTests : IDisposable
         var verdict = RecipientKeyReader.Read(key.Certificate, DateTimeOffset.UtcNow).Single();
         Assert.NotNull(verdict.Key);
         await _gpg.ImportAsync(key.Certificate);
-        var encrypted = (await _gpg.RunAsync(["--trust-model", "always", "--encrypt", "-r", verdict.Key.Fingerprint], Encoding.UTF8.GetBytes("Вопрос редакции")))
+        var encrypted = (await _gpg.RunAsync(["--trust-model", "always", "--compress-algo", "none", "--encrypt", "-r", verdict.Key.Fingerprint], Encoding.UTF8.GetBytes("Вопрос редакции")))
             .EnsureSuccess("gpg --encrypt").Output;
 
         var secret = ThreadKey.Unseal(key.SealedSecretKey, thread, unlockKey);

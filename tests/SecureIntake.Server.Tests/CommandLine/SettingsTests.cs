@@ -36,6 +36,16 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public async Task A_mistyped_setting_is_reported_without_its_value()
+    {
+        var result = await SecureIntakeCli.RunAsync("Host=/tmp", "migrate", "Codenames:Pepper=not-for-the-terminal");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("unknown argument 'Codenames:Pepper'", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-for-the-terminal", result.Error + result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_reported_as_such()
     {
         var result = await SecureIntakeCli.RunAsync("Host=/nonexistent-socket-dir;Database=x;Username=x;Timeout=2", "migrate");
