@@ -87,6 +87,11 @@ internal static class AttackBenchmark
         var clients = new HostileClients(new IPEndPoint(IPAddress.Loopback, service.Address.Port), stop.Token);
         var waitingToStart = hostile;
         var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (hostile == 0)
+        {
+            allStarted.SetResult();
+        }
+
         var watch = Stopwatch.StartNew();
         var attackers = Enumerable.Range(0, hostile)
             .Select(i => Task.Run(() => clients.RunAsync(tallies[i % tallies.Length], () =>
@@ -167,7 +172,8 @@ internal static class AttackBenchmark
         var open = tally.OpenAtEnd == 0 ? "none" : $"{tally.OpenAtEnd}, held up to {tally.LongestOpenAtEnd.TotalSeconds:F1} s";
         Console.WriteLine($"    connections opened {tally.Opened}, connects failed {tally.ConnectFailures}; closed by the server: {closed}; " +
             $"still open when the attack stopped: {open}");
-        Console.WriteLine($"    answers: {string.Join(", ", tally.Answers().Select(a => $"{a.Key} x{a.Value}"))}");
+        var answers = tally.Answers();
+        Console.WriteLine($"    answers: {(answers.Count == 0 ? "(no connection)" : string.Join(", ", answers.Select(a => $"{a.Key} x{a.Value}")))}");
         if (tally.Kind == HostileKind.Reposting)
         {
             Console.WriteLine($"    posts with the one token: accepted (200 with a codename) {tally.PostsAccepted}, refused {tally.PostsRefused}");
