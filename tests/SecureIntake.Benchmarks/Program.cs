@@ -8,6 +8,7 @@ return args switch
     ["submissions", .. var rest] => await SubmissionsBenchmark.RunAsync(rest),
     ["queue", .. var rest] => await QueueBenchmark.RunAsync(rest),
     ["mail", .. var rest] => await MailBenchmark.RunAsync(rest),
+    ["attack", .. var rest] => await AttackBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -19,6 +20,8 @@ static int Usage()
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- submissions [--count N] [--concurrency N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- queue [--count N] [--requests N]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- mail [--count N]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- attack [--hostile N] [--honest N] [--seconds N]
+                      [--concurrency N] [--dir DIR] [--set Section:Name=value ...]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
@@ -37,6 +40,13 @@ static int Usage()
           mail      delivers N emails of mixed sizes (default 10000) into a real Dovecot and drains
                     them with one gateway pass; prints messages/s next to fetching them only, and
                     peak memory.
+          attack    sends N honest submissions (default 200; form, message and a 1 MiB file, 8 at a
+                    time) to one `secureintake web` on durable storage, first alone, then while N
+                    hostile connections (default 1000: idle after the headers, idle after a boundary
+                    line, dribbling, re-posting one token) hold the form for N seconds (default 240);
+                    prints honest submissions received and their p50/p99 in both phases, the server's
+                    peak memory, and per hostile kind how long the server held its connections and
+                    what it answered (exit 1 when any honest submission failed).
         """);
     return 2;
 }

@@ -41,29 +41,18 @@ internal static partial class QueueBenchmark
 
         var (certificates, _, _) = await EncryptBenchmark.MakeRecipientsAsync(gpg, work);
         var database = await postgres.CreateDatabaseAsync();
-        var environment = new Dictionary<string, string>
-        {
-            ["SECUREINTAKE_Database__ConnectionString"] = database,
-            ["SECUREINTAKE_Storage__BlobDirectory"] = Directory.CreateDirectory(work.File("blobs")).FullName,
-            ["SECUREINTAKE_Codenames__Pepper"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-        };
-        var server = Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
-        (await ExternalTool.RunAsync("dotnet", [server, "keys", "add", certificates], environment: environment)).EnsureSuccess("keys add");
-        var added = (await ExternalTool.RunAsync("dotnet", [server, "editors", "add", "bench"], System.Text.Encoding.UTF8.GetBytes(Password + "\n"), environment))
-            .EnsureSuccess("editors add");
+        var environment = WebService.Settings(database, Directory.CreateDirectory(work.File("blobs")).FullName);
+        await WebService.AdminAsync(["keys", "add", certificates], environment);
+        var added = await WebService.AdminAsync(["editors", "add", "bench"], environment, System.Text.Encoding.UTF8.GetBytes(Password + "\n"));
         var secret = Totp.FromBase32(SecretPattern().Match(added.OutputText).Groups[1].Value);
 
         var fill = Stopwatch.StartNew();
         await FillAsync(database, count);
         Console.WriteLine($"  filled {count} submissions in {fill.Elapsed.TotalSeconds:F1} s");
 
-        var port = LoopbackPort.Free();
-        using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
-        try
+        await using (var service = await WebService.StartAsync(environment))
         {
-            var address = new Uri($"http://127.0.0.1:{port}");
-            await UploadBenchmark.WaitForAsync(new Uri(address, "/healthz"));
-            using var browser = await SignInAsync(address, secret);
+            using var browser = await SignInAsync(service.Address, secret);
             foreach (var filter in Filters)
             {
                 var path = new Uri($"/desk?{filter}", UriKind.Relative);
@@ -85,13 +74,8 @@ internal static partial class QueueBenchmark
                 }
 
                 times.Sort();
-                Console.WriteLine($"  p50 {Percentile(times, 0.50),6:F1} ms  p99 {Percentile(times, 0.99),6:F1} ms");
+                Console.WriteLine($"  p50 {SubmissionsBenchmark.Percentile(times, 0.50),6:F1} ms  p99 {SubmissionsBenchmark.Percentile(times, 0.99),6:F1} ms");
             }
-        }
-        finally
-        {
-            service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
         }
 
         return 0;
@@ -141,9 +125,6 @@ internal static partial class QueueBenchmark
         response.EnsureSuccessStatusCode();
         return RowPattern().Count(await response.Content.ReadAsStringAsync());
     }
-
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     [GeneratedRegex(@"TOTP secret[^:]*: ([A-Z2-7]+)")]
     private static partial Regex SecretPattern();

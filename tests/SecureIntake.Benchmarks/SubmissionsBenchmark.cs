@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core.Codenames;
@@ -29,35 +28,25 @@ internal static class SubmissionsBenchmark
             $"{Environment.ProcessorCount} cores, blobs in {Path.GetDirectoryName(work.Path)}");
 
         var (certificates, _, _) = await EncryptBenchmark.MakeRecipientsAsync(gpg, work);
-        var pepper = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var environment = new Dictionary<string, string>
-        {
-            ["SECUREINTAKE_Database__ConnectionString"] = await postgres.CreateDatabaseAsync(),
-            ["SECUREINTAKE_Storage__BlobDirectory"] = Directory.CreateDirectory(work.File("blobs")).FullName,
-            ["SECUREINTAKE_Storage__MinimumFreeBytes"] = "0",
-            ["SECUREINTAKE_Codenames__Pepper"] = pepper,
-        };
-        var server = Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
-        (await ExternalTool.RunAsync("dotnet", [server, "keys", "add", certificates], environment: environment)).EnsureSuccess("keys add");
+        var environment = WebService.Settings(await postgres.CreateDatabaseAsync(), Directory.CreateDirectory(work.File("blobs")).FullName);
+        environment["SECUREINTAKE_Storage__MinimumFreeBytes"] = "0";
+        await WebService.AdminAsync(["keys", "add", certificates], environment);
 
-        var hashSeconds = HashCpuSeconds(pepper);
+        var hashSeconds = HashCpuSeconds(environment["SECUREINTAKE_Codenames__Pepper"]);
         var ceiling = Environment.ProcessorCount / hashSeconds;
 
-        var port = LoopbackPort.Free();
-        using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
-        try
+        await using (var service = await WebService.StartAsync(environment))
         {
-            var address = new Uri($"http://127.0.0.1:{port}");
-            await UploadBenchmark.WaitForAsync(new Uri(address, "/healthz"));
+            var address = service.Address;
             // Warm-up, as a service that has been running a while is: connection pools, and enough calls for the
             // runtime's tiered compiler to finish optimising the hot paths (Argon2 above all).
             await RunWitnessesAsync(address, Math.Max(WarmUpSubmissions, concurrency), concurrency);
-            var serverCpuBefore = ProcessCpuSeconds(service.Id);
+            var serverCpuBefore = ProcessCpuSeconds(service.ProcessId);
             var ourCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var (latencies, errors) = await RunWitnessesAsync(address, count, concurrency);
             var rate = count / watch.Elapsed.TotalSeconds;
-            var serverCpu = (ProcessCpuSeconds(service.Id) - serverCpuBefore) / count;
+            var serverCpu = (ProcessCpuSeconds(service.ProcessId) - serverCpuBefore) / count;
             var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - ourCpuBefore).TotalSeconds / count;
 
             latencies.Sort();
@@ -68,11 +57,6 @@ internal static class SubmissionsBenchmark
             Console.WriteLine($"  CPU per submission: secureintake {serverCpu * 1000:F0} ms, this benchmark's clients {clientCpu * 1000:F0} ms " +
                 "(the clients and PostgreSQL share the same cores)");
             return errors == 0 ? 0 : 1;
-        }
-        finally
-        {
-            service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
         }
     }
 
@@ -137,6 +121,6 @@ internal static class SubmissionsBenchmark
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    internal static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -39,23 +38,15 @@ internal static class UploadBenchmark
 
         await using var sink = await NullSink.StartAsync();
         var blobs = Directory.CreateDirectory(work.File("blobs")).FullName;
-        var environment = new Dictionary<string, string>
+        var environment = WebService.Settings(await postgres.CreateDatabaseAsync(), blobs);
+        environment["SECUREINTAKE_Storage__MinimumFreeBytes"] = "0";
+        environment["SECUREINTAKE_Intake__MaxRequestBytes"] = (bytes + (64L << 20)).ToString(CultureInfo.InvariantCulture);
+        await WebService.AdminAsync(["keys", "add", certificates], environment);
+        await using (var service = await WebService.StartAsync(environment))
         {
-            ["SECUREINTAKE_Database__ConnectionString"] = await postgres.CreateDatabaseAsync(),
-            ["SECUREINTAKE_Storage__BlobDirectory"] = blobs,
-            ["SECUREINTAKE_Storage__MinimumFreeBytes"] = "0",
-            ["SECUREINTAKE_Intake__MaxRequestBytes"] = (bytes + (64L << 20)).ToString(CultureInfo.InvariantCulture),
-            ["SECUREINTAKE_Codenames__Pepper"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        };
-        var server = Path.Combine(AppContext.BaseDirectory, "secureintake.dll");
-        (await ExternalTool.RunAsync("dotnet", [server, "keys", "add", certificates], environment: environment)).EnsureSuccess("keys add");
-        var port = LoopbackPort.Free();
-        using var service = Process.Start(StartInfo(server, port, environment))!;
-        try
-        {
-            await WaitForAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
+            var form = new Uri(service.Address, "/en/submit");
             var cookies = work.File("cookies.txt");
-            var token = await FormTokenAsync(curl, new Uri($"http://127.0.0.1:{port}/en/submit"), cookies);
+            var token = await FormTokenAsync(curl, form, cookies);
             var sealing = new List<double>();
             var sinking = new List<double>();
             var encrypting = new List<double>();
@@ -66,7 +57,7 @@ internal static class UploadBenchmark
                 Record(sinking, run, bytes, watch);
 
                 watch.Restart();
-                await UploadAsync(curl, input, new Uri($"http://127.0.0.1:{port}/en/submit"), token, cookies);
+                await UploadAsync(curl, input, form, token, cookies);
                 Record(sealing, run, bytes, watch);
                 foreach (var blob in Directory.GetFiles(blobs))
                 {
@@ -81,19 +72,13 @@ internal static class UploadBenchmark
                 File.Delete(output);
             }
 
-            var peak = File.ReadLines($"/proc/{service.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
             const double MiB = 1 << 20;
             Console.WriteLine($"  upload into a null sink (ceiling):   median {EncryptBenchmark.Median(sinking) / MiB,7:F1} MiB/s");
             Console.WriteLine($"  upload into secureintake (sealed):   median {EncryptBenchmark.Median(sealing) / MiB,7:F1} MiB/s");
             Console.WriteLine($"  gpg --encrypt of the same file:      median {EncryptBenchmark.Median(encrypting) / MiB,7:F1} MiB/s");
             Console.WriteLine($"  sealed upload time / null-sink time: {EncryptBenchmark.Median(sinking) / EncryptBenchmark.Median(sealing):F2}x (target <= 1.25x)");
             Console.WriteLine($"  sealed upload / gpg throughput:      {EncryptBenchmark.Median(sealing) / EncryptBenchmark.Median(encrypting):F2}x");
-            Console.WriteLine($"  server peak memory: {peak.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]} KiB (VmHWM of the whole secureintake process)");
-        }
-        finally
-        {
-            service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
+            Console.WriteLine($"  server peak memory: {service.MemoryKiB("VmHWM")} KiB (VmHWM of the whole secureintake process)");
         }
 
         return 0;
@@ -125,45 +110,6 @@ internal static class UploadBenchmark
             throw new InvalidOperationException($"upload to {target} failed: {result.OutputText} {result.Error}");
         }
     }
-
-    internal static ProcessStartInfo StartInfo(string server, int port, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { server, "web", $"--Urls=http://127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return start;
-    }
-
-    internal static async Task WaitForAsync(Uri health)
-    {
-        using var client = new HttpClient();
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            try
-            {
-                if ((await client.GetAsync(health)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("secureintake did not start");
-    }
-
 
     /// <summary>The ceiling: the same streaming multipart read, every byte thrown away.</summary>
     private sealed class NullSink(WebApplication app, Uri address) : IAsyncDisposable

@@ -40,7 +40,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         return $"Host={SocketDirectory};Port=5432;Username=postgres;Database={name}";
     }
 
-    public static async Task<PostgresCluster> StartAsync()
+    /// <summary>
+    /// A cluster of its own. Tests leave <paramref name="durable"/> off: they need no crash safety from it. Benchmarks
+    /// that claim durable submissions turn it on, so that commits wait for fsync as a deployment's would.
+    /// </summary>
+    public static async Task<PostgresCluster> StartAsync(bool durable = false)
     {
         var binDirectory = FindBinaries();
         var runAs = Environment.UserName == "root" ? ServiceUser() : null;
@@ -52,10 +56,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
 
         var data = Path.Combine(root.Path, "data");
-        (await cluster.RunAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"]))
+        (await cluster.RunAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", .. durable ? Array.Empty<string>() : ["--no-sync"]]))
             .EnsureSuccess("initdb");
         // Tests need no crash safety from the test cluster itself; durability of our own files is tested on ours.
-        var options = $"-c listen_addresses='' -k {root.Path} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+        var durability = durable ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        var options = $"-c listen_addresses='' -k {root.Path} -p 5432 {durability} -c max_connections=200";
         (await cluster.RunAsync("pg_ctl", ["-D", data, "-o", options, "-l", Path.Combine(root.Path, "server.log"), "-w", "-t", "60", "start"]))
             .EnsureSuccess("pg_ctl start");
         return cluster;
