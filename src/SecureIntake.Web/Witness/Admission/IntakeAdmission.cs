@@ -6,8 +6,8 @@ namespace SecureIntake.Web.Witness.Admission;
 /// <summary>
 /// Decides whether a witness's post, once its form token is verified, may be taken in now. Nothing that costs
 /// the server anything (a slot, a blob, disk room, an Argon2 hash) is spent before this; nothing here looks
-/// at who is asking. In order: the hour's budget (a post), the token's own count of posts, then one of the
-/// slots, waited for a bounded while. Every refusal says when to try again.
+/// at who is asking. In order: the token's own count of posts, the hour's budget (a post), then one of the
+/// slots, waited for a bounded while. Every busy refusal says when to try again.
 /// </summary>
 internal sealed class IntakeAdmission : IDisposable
 {
@@ -32,6 +32,12 @@ internal sealed class IntakeAdmission : IDisposable
     /// <summary>A slot for the post, to dispose when it is done; refused with the busy or expired-form problem.</summary>
     public async Task<IDisposable> AdmitAsync(FormToken token, CancellationToken cancellationToken)
     {
+        // A token already used up is refused before it can spend the hour's budget: replaying one page costs us nothing.
+        if (_tokenUses.TryGetValue(token.Nonce, out var used) && Volatile.Read(ref used.Posts) >= _limits.PostsPerFormToken)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+        }
+
         if (!_budget.TryTakePost(out var retryAfter))
         {
             throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);

@@ -62,6 +62,28 @@ public sealed class FormTokenTests
         using var freshSlot = await admission.AdmitAsync(fresh, CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Replaying_a_used_up_token_does_not_spend_the_hours_budget()
+    {
+        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 4, PostsPerFormToken = 3, AdmissionWaitSeconds = 0 }), _clock);
+        var (browser, token) = IssueToNewBrowser();
+        var read = _tokens.Read(Posting(browser), token)!;
+        for (var i = 0; i < 3; i++)
+        {
+            using var slot = await admission.AdmitAsync(read, CancellationToken.None);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await Assert.ThrowsAsync<SubmissionRejectedException>(() => admission.AdmitAsync(read, CancellationToken.None));
+        }
+
+        var context = Posting(browser);
+        using var fourth = await admission.AdmitAsync(_tokens.Read(context, _tokens.Issue(context))!, CancellationToken.None);
+        var busy = await Assert.ThrowsAsync<SubmissionRejectedException>(() => admission.AdmitAsync(_tokens.Read(context, _tokens.Issue(context))!, CancellationToken.None));
+        Assert.Equal(SubmissionProblem.Busy, busy.Problem);
+    }
+
     private (string Cookie, string Token) IssueToNewBrowser()
     {
         var context = new DefaultHttpContext();
