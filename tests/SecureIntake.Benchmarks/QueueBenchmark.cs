@@ -58,10 +58,12 @@ internal static partial class QueueBenchmark
         Console.WriteLine($"  filled {count} submissions in {fill.Elapsed.TotalSeconds:F1} s");
 
         var port = LoopbackPort.Free();
-        using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment))!;
+        var deskPort = LoopbackPort.Free();
+        using var service = Process.Start(UploadBenchmark.StartInfo(server, port, environment, deskPort))!;
         try
         {
-            var address = new Uri($"http://127.0.0.1:{port}");
+            // The queue is a desk page: it answers only on the desk's own listener.
+            var address = new Uri($"http://127.0.0.1:{deskPort}");
             await UploadBenchmark.WaitForAsync(new Uri(address, "/healthz"));
             using var browser = await SignInAsync(address, secret);
             foreach (var filter in Filters)

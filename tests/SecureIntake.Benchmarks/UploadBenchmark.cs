@@ -126,10 +126,11 @@ internal static class UploadBenchmark
         }
     }
 
-    internal static ProcessStartInfo StartInfo(string server, int port, Dictionary<string, string> environment)
+    /// <summary>`secureintake web` with its witness listener on <paramref name="port"/> and its desk on <paramref name="deskPort"/> (any free port if not given).</summary>
+    internal static ProcessStartInfo StartInfo(string server, int port, Dictionary<string, string> environment, int? deskPort = null)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { server, "web", $"--Urls=http://127.0.0.1:{port}" })
+        foreach (var argument in new[] { server, "web", $"--Urls=http://127.0.0.1:{port}", $"--Desk:Urls=http://127.0.0.1:{deskPort ?? LoopbackPort.Free()}" })
         {
             start.ArgumentList.Add(argument);
         }
