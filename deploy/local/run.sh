@@ -4,8 +4,9 @@
 #   - a clearly labelled DEMO recipient key, made with gpg under .local/demo-editor, if no recipient
 #     key is configured yet (its secret key sits on this machine: never use it for real tips);
 #   - encrypted items under .local/blobs;
-#   - `secureintake all` (web and worker roles) on http://127.0.0.1:5080.
-# Any argument is passed on to `secureintake all`, e.g. --Urls=http://127.0.0.1:8080.
+#   - `secureintake all` (web and worker roles): the witness form on http://127.0.0.1:5080, the editors'
+#     desk on its own listener, http://127.0.0.1:5081/desk.
+# Any argument is passed on to `secureintake all`, e.g. --Urls=http://127.0.0.1:8080 --Desk:Urls=http://127.0.0.1:8081.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,9 +97,20 @@ and remove the demo key with: $state/bin/secureintake keys remove $fpr
 MSG
 fi
 
+# Where the two listeners are, for the messages below; the service reads the same settings.
+witness_urls=${SECUREINTAKE_Urls:-http://127.0.0.1:5080}
+desk_urls=${SECUREINTAKE_Desk__Urls:-http://127.0.0.1:5081}
+for arg in "$@"; do
+  case $arg in
+    --Urls=*) witness_urls=${arg#*=} ;;
+    --Desk:Urls=*) desk_urls=${arg#*=} ;;
+  esac
+done
+
 if [ -z "$("${secureintake[@]}" editors list 2>/dev/null | grep -v '^no editors yet')" ]; then
-  echo "The editors' desk is at /desk; add its first admin with: $state/bin/secureintake editors add NAME --admin --key THEIR-KEY.asc"
+  echo "The editors' desk is at /desk on $desk_urls; add its first admin with: $state/bin/secureintake editors add NAME --admin --key THEIR-KEY.asc"
 fi
 
 say "starting secureintake (web and worker) - Ctrl+C stops it and its PostgreSQL"
+say "witness form on $witness_urls; editors' desk at /desk on $desk_urls"
 "${secureintake[@]}" all "$@"

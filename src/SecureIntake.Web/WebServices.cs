@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core;
 using SecureIntake.Web.Desk;
+using SecureIntake.Web.Listeners;
 using SecureIntake.Web.Security;
 using SecureIntake.Web.Witness;
 
@@ -37,6 +38,7 @@ public static class WebServices
     {
         app.UseMiddleware<ResponseHardening>();
         app.UseStatusCodePages();
+        app.UseMiddleware<AudienceSplit>();
         return app;
     }
 

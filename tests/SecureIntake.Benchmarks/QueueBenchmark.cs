@@ -52,7 +52,8 @@ internal static partial class QueueBenchmark
 
         await using (var service = await WebService.StartAsync(environment))
         {
-            using var browser = await SignInAsync(service.Address, secret);
+            // The queue is a desk page: it answers only on the desk's own listener.
+            using var browser = await SignInAsync(new Uri(environment["SECUREINTAKE_Desk__Urls"]), secret);
             foreach (var filter in Filters)
             {
                 var path = new Uri($"/desk?{filter}", UriKind.Relative);

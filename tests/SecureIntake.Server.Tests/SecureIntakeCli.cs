@@ -18,17 +18,26 @@ internal static class SecureIntakeCli
         ExternalTool.RunAsync("dotnet", [Program, .. arguments], System.Text.Encoding.UTF8.GetBytes(input), environment: Environment(connectionString),
             timeout: TimeSpan.FromMinutes(2));
 
-    /// <summary>Starts a long-running role on a free loopback port; dispose stops it as systemd would (SIGTERM).</summary>
+    /// <summary>
+    /// Starts a long-running role with its witness and desk listeners on two free loopback ports; dispose stops it
+    /// as systemd would (SIGTERM).
+    /// </summary>
     public static RunningService Start(string connectionString, string role, params string[] settings)
     {
         var port = LoopbackPort.Free();
+        var deskPort = LoopbackPort.Free();
+        while (deskPort == port)
+        {
+            deskPort = LoopbackPort.Free();
+        }
+
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { Program, role, $"--Urls=http://127.0.0.1:{port}" }.Concat(settings))
+        foreach (var argument in new[] { Program, role, $"--Urls=http://127.0.0.1:{port}", $"--Desk:Urls=http://127.0.0.1:{deskPort}" }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }
@@ -39,7 +48,7 @@ internal static class SecureIntakeCli
         }
 
         var process = Process.Start(start)!;
-        return new RunningService(process, new Uri($"http://127.0.0.1:{port}"));
+        return new RunningService(process, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{deskPort}"));
     }
 
     // Blobs of every test share one directory that lives as long as the test run; tests here do not count them.
@@ -64,44 +73,54 @@ internal static class SecureIntakeCli
 
 }
 
-internal sealed class RunningService(Process process, Uri address) : IAsyncDisposable
+internal sealed class RunningService(Process process, Uri address, Uri deskAddress) : IAsyncDisposable
 {
     private readonly Task<string> _output = process.StandardOutput.ReadToEndAsync();
     private readonly Task<string> _error = process.StandardError.ReadToEndAsync();
 
+    /// <summary>The witness listener (`Urls`).</summary>
     public Uri Address { get; } = address;
+
+    /// <summary>The editors' desk listener (`Desk:Urls`).</summary>
+    public Uri DeskAddress { get; } = deskAddress;
 
     public Process Process { get; } = process;
 
-    /// <summary>Waits until the health check answers, or fails with what the process printed.</summary>
+    /// <summary>Waits until the health check answers on both listeners, or fails with what the process printed.</summary>
     public async Task WaitUntilReadyAsync()
     {
         using var client = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        foreach (var listener in new[] { Address, DeskAddress })
         {
-            if (Process.HasExited)
+            while (!await IsHealthyAsync(client, listener))
             {
-                throw new InvalidOperationException($"secureintake exited with {Process.ExitCode}: {await _error}{await _output}");
-            }
-
-            try
-            {
-                using var response = await client.GetAsync(new Uri(Address, "/healthz"));
-                if (response.IsSuccessStatusCode)
+                if (Process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"secureintake exited with {Process.ExitCode}: {await _error}{await _output}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
 
-            await Task.Delay(200);
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"secureintake did not answer on {listener} within 60 s");
+                }
+
+                await Task.Delay(200);
+            }
         }
+    }
 
-        throw new TimeoutException("secureintake did not become ready within 60 s");
+    private static async Task<bool> IsHealthyAsync(HttpClient client, Uri listener)
+    {
+        try
+        {
+            using var response = await client.GetAsync(new Uri(listener, "/healthz"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false; // not listening yet
+        }
     }
 
     /// <summary>Sends SIGTERM and returns the exit code and everything printed.</summary>

@@ -21,10 +21,20 @@ internal static class RunCommands
     public static Task<int> RunAsync(ParseResult parse, ServiceRoles roles, CancellationToken cancellationToken) => CommandErrors.RunAsync(async () =>
     {
         IHost host;
+        WebListeners? listeners = null;
         if (roles.HasFlag(ServiceRoles.Web))
         {
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
             Configure(builder, parse, roles);
+            var web = WebListeners.Read(builder.Configuration);
+            listeners = web;
+            // Bound listener by listener instead; left set, any of these would make Kestrel warn that it overrides them.
+            foreach (var key in new[] { WebHostDefaults.ServerUrlsKey, WebHostDefaults.HttpPortsKey, WebHostDefaults.HttpsPortsKey })
+            {
+                builder.WebHost.UseSetting(key, "");
+            }
+
+            builder.WebHost.ConfigureKestrel(web.Bind);
             builder.Services.AddSecureIntakeWeb(builder.Configuration);
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
@@ -58,7 +68,9 @@ internal static class RunCommands
         {
             await StartupChecks.PrepareDatabaseAsync(host.Services, cancellationToken);
             await StartupChecks.EnsureIntakeCanEncryptAsync(host.Services, cancellationToken);
+            listeners?.RemoveStaleSockets();
             await host.StartAsync(cancellationToken);
+            listeners?.Started(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<WebListeners>());
             await host.WaitForShutdownAsync(cancellationToken);
         }
 

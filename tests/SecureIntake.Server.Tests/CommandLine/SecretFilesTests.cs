@@ -163,8 +163,10 @@ public sealed class SecretFilesTests(ServerTestKeys keys) : IDisposable
     private static RunningService StartWeb(string connectionString, Dictionary<string, string> environment, params string[] settings)
     {
         var port = LoopbackPort.Free();
+        var deskPort = LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "secureintake.dll"), "web", $"--Urls=http://127.0.0.1:{port}" }.Concat(settings))
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "secureintake.dll"), "web", $"--Urls=http://127.0.0.1:{port}",
+            $"--Desk:Urls=http://127.0.0.1:{deskPort}" }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }
@@ -174,7 +176,7 @@ public sealed class SecretFilesTests(ServerTestKeys keys) : IDisposable
             start.Environment[name] = value;
         }
 
-        return new RunningService(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        return new RunningService(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{deskPort}"));
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
     [Fact]
     public async Task Every_desk_route_sends_an_anonymous_visitor_to_sign_in_and_the_api_answers_401()
     {
-        using var anonymous = desk.NewBrowser();
+        using var anonymous = desk.NewDeskBrowser();
         foreach (var page in DeskPages)
         {
             using var response = await anonymous.GetAsync(new Uri(page, UriKind.Relative));
@@ -60,7 +60,7 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Contains("SecureIntake jobs", await dashboard.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        using var anonymous = await desk.NewBrowser().GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
+        using var anonymous = await desk.NewDeskBrowser().GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
@@ -75,21 +75,22 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
 
         using var after = await carol.GetAsync(new Uri("/desk", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
-        using var again = await DeskService.SignInAsync(desk.NewBrowser(), "carol", DeskService.Password, desk.NextCode("carol", secret));
+        using var again = await DeskService.SignInAsync(desk.NewDeskBrowser(), "carol", DeskService.Password, desk.NextCode("carol", secret));
         Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
     }
 
     [Fact]
     public async Task A_witness_session_cannot_reach_the_desk()
     {
-        using var witness = desk.NewBrowser();
+        using var witness = desk.NewWitnessBrowser();
         var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "hello");
         var codename = ReturnTests.CodenameIn(await (await witness.PostAsync(new Uri("/en/submit", UriKind.Relative), form)).Content.ReadAsStringAsync());
         using var signIn = await witness.PostAsync(new Uri("/en/return", UriKind.Relative),
             new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(witness, "/en/return")), new("codename", codename)]));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
 
-        using var response = await witness.GetAsync(new Uri("/desk", UriKind.Relative));
+        // Cookies know no ports: the witness's cookies go along to the desk listener on the same host.
+        using var response = await witness.GetAsync(new Uri(desk.DeskAddress, "/desk"));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/desk/sign-in", response.Headers.Location!.ToString());
     }
@@ -99,24 +100,24 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
     {
         var secret = await desk.AddEditorAsync("dave");
         var code = desk.NextCode("dave", secret);
-        using (var first = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, code))
+        using (var first = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", DeskService.Password, code))
         {
             Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
         }
 
-        using (var replay = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, code))
+        using (var replay = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", DeskService.Password, code))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
         }
 
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            using var wrong = await DeskService.SignInAsync(desk.NewBrowser(), "dave", "not the password at all", desk.NextCode("dave", secret));
+            using var wrong = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", "not the password at all", desk.NextCode("dave", secret));
             Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         }
 
         // Five failures in a row (the replay counted too): now even the right password and a fresh code wait.
-        using var locked = await DeskService.SignInAsync(desk.NewBrowser(), "dave", DeskService.Password, desk.NextCode("dave", secret));
+        using var locked = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", DeskService.Password, desk.NextCode("dave", secret));
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         Assert.Contains("locked until", await locked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -145,7 +146,7 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
         using var withCookie = await browser.GetAsync(new Uri("/desk/api/submissions", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, withCookie.StatusCode);
 
-        using var client = new HttpClient { BaseAddress = desk.Address };
+        using var client = new HttpClient { BaseAddress = desk.DeskAddress };
         using var signIn = await client.PostAsJsonAsync(new Uri("/desk/api/sign-in", UriKind.Relative),
             new { name = "frank", password = DeskService.Password, code = desk.NextCode("frank", secret) });
         Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);

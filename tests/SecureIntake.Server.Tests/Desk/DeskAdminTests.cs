@@ -30,7 +30,7 @@ public sealed partial class DeskAdminTests(DeskService desk) : IClassFixture<Des
             Assert.Equal(HttpStatusCode.Redirect, retention.StatusCode);
         }
 
-        using var witness = desk.NewBrowser();
+        using var witness = desk.NewWitnessBrowser();
         Assert.Contains("<option value=\"investigations\">", await witness.GetStringAsync(new Uri("/en/submit", UriKind.Relative)), StringComparison.Ordinal);
         var desks = (await SecureIntakeCli.RunAsync(desk.Database, "desks", "list")).EnsureSuccess("desks list").OutputText;
         Assert.Matches(@"investigations\s+keeps submissions 30 days", desks);

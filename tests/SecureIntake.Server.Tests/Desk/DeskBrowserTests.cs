@@ -23,7 +23,7 @@ public sealed class DeskBrowserTests(DeskService desk) : IClassFixture<DeskServi
         var codename = witness.FindElement(By.Id("your-codename")).Text;
 
         using var editor = ScriptlessBrowser.Start(_profiles);
-        editor.Navigate().GoToUrl(new Uri(desk.Address, "/desk"));
+        editor.Navigate().GoToUrl(new Uri(desk.DeskAddress, "/desk"));
         ScriptlessBrowser.WaitForHeading(editor, "Sign in to the desk");
         editor.FindElement(By.Id("name")).SendKeys("hana");
         editor.FindElement(By.Id("password")).SendKeys(DeskService.Password);

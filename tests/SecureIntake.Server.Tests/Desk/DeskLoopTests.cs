@@ -20,7 +20,7 @@ public sealed partial class DeskLoopTests(DeskService desk) : IClassFixture<Desk
         var secret = await desk.AddEditorAsync("alice", admin: true);
 
         // The witness writes, with a file whose name tries to climb out of any folder it is saved in.
-        using var witness = desk.NewBrowser();
+        using var witness = desk.NewWitnessBrowser();
         var document = RandomNumberGenerator.GetBytes(200_000);
         var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/ru/submit"), "Стреляли у акимата в 14:10.");
         var file = new ByteArrayContent(document);
@@ -60,7 +60,7 @@ public sealed partial class DeskLoopTests(DeskService desk) : IClassFixture<Desk
         // The desk tool signs in with the next code and pulls everything, decrypted on the editor's side.
         using var work = new TemporaryDirectory("si-desk-tool-");
         var session = work.File("session.json");
-        (await ExternalTool.RunAsync("dotnet", [DeskTool, "login", "--server", desk.Address.ToString(), "--name", "alice", "--session", session],
+        (await ExternalTool.RunAsync("dotnet", [DeskTool, "login", "--server", desk.DeskAddress.ToString(), "--name", "alice", "--session", session],
             Encoding.UTF8.GetBytes($"{DeskService.Password}\n{desk.NextCode("alice", secret)}\n"))).EnsureSuccess("secureintake-desk login");
         var folder = work.File("pulled");
         var pull = (await ExternalTool.RunAsync("dotnet", [DeskTool, "pull", id, "--key", desk.Keys.SecretKey, "-o", folder, "--session", session],
@@ -84,7 +84,7 @@ public sealed partial class DeskLoopTests(DeskService desk) : IClassFixture<Desk
     public async Task The_archive_download_holds_every_item_as_a_gpg_file_that_stock_gnupg_decrypts()
     {
         var secret = await desk.AddEditorAsync("archivist");
-        using var witness = desk.NewBrowser();
+        using var witness = desk.NewWitnessBrowser();
         using var submitted = await witness.PostAsync(new Uri("/en/submit", UriKind.Relative),
             WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "for the archive"));
         Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);

@@ -21,7 +21,11 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
 
     public string Database { get; private set; } = "";
 
+    /// <summary>The witness listener: the form, the return page, the thread.</summary>
     public Uri Address => _service!.Address;
+
+    /// <summary>The desk's own listener: /desk pages, the desk tool's API and the job dashboard.</summary>
+    public Uri DeskAddress => _service!.DeskAddress;
 
     public string BlobDirectory => _blobs.Path;
 
@@ -66,7 +70,9 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
         return Totp.Code(secret, step);
     }
 
-    public HttpClient NewBrowser() => WitnessForms.NewBrowserlikeClient(Address);
+    public HttpClient NewDeskBrowser() => WitnessForms.NewBrowserlikeClient(DeskAddress);
+
+    public HttpClient NewWitnessBrowser() => WitnessForms.NewBrowserlikeClient(Address);
 
     /// <summary>Signs a browser in through the sign-in form; returns the response (a redirect to /desk when it worked).</summary>
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string name, string password, string code)
@@ -78,7 +84,7 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
 
     public async Task<HttpClient> SignedInBrowserAsync(string name, byte[] secret)
     {
-        var browser = NewBrowser();
+        var browser = NewDeskBrowser();
         using var response = await SignInAsync(browser, name, Password, NextCode(name, secret));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return browser;

@@ -11,7 +11,7 @@ public sealed class ServiceRolesTests(ServerTestKeys keys)
     {
         var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
 
-        var result = await SecureIntakeCli.RunAsync(database, "web", "--Urls=http://127.0.0.1:0");
+        var result = await SecureIntakeCli.RunAsync(database, "web", $"--Urls=http://127.0.0.1:{LoopbackPort.Free()}", $"--Desk:Urls=http://127.0.0.1:{LoopbackPort.Free()}");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("refusing to start: desk 'default' has no usable recipient key", result.Error, StringComparison.Ordinal);
