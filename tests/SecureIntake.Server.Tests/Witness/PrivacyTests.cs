@@ -46,6 +46,40 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
         }
     }
 
+    [Fact]
+    public async Task Refused_and_broken_posts_leave_no_content_and_no_failure_in_the_logs()
+    {
+        const string Marker = "content-marker-91c4";
+        var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        (await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable)).EnsureSuccess("keys add");
+        await using var service = SecureIntakeCli.Start(database, "web", $"--Storage:BlobDirectory={_blobs.Path}", "--Logging:LogLevel:Default=Debug",
+            "--Logging:LogLevel:Microsoft.AspNetCore=Debug", "--Intake:MaxRequestBytes=65536", "--Intake:StallSeconds=2");
+        await service.WaitUntilReadyAsync();
+        using var client = WitnessForms.NewBrowserlikeClient(service.Address);
+        var token = await WitnessForms.TokenAsync(client, "/en/submit");
+        var part = $"--XYZ\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\n{Marker}";
+        string[] bodies = [part, part + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + Marker + ".pdf\"\r\n\r\n" + new string('x', 70_000), Marker];
+
+        foreach (var body in bodies)
+        {
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+            post.Content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=XYZ");
+            using var response = await client.SendAsync(post);
+            Assert.InRange((int)response.StatusCode, 400, 499);
+        }
+
+        using var returned = await client.PostAsync(new Uri("/en/return", UriKind.Relative), new FormUrlEncodedContent(
+            [new("token", await WitnessForms.TokenAsync(client, "/en/return")), new("codename", string.Join(' ', Enumerable.Repeat(Marker, 5000)))]));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, returned.StatusCode);
+        var (_, logs) = await service.StopAsync();
+
+        Assert.Contains("Application is shutting down", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(Marker, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("A request failed", logs, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_blobs.Path));
+    }
+
     public void Dispose() => _blobs.Dispose();
 
     private static void AddIdentifyingHeaders(HttpRequestMessage request)
