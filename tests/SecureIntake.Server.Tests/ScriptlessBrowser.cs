@@ -44,7 +44,7 @@ internal static class ScriptlessBrowser
             Thread.Sleep(100);
         }
 
-        Assert.Fail($"expected the heading '{expected}', the page still shows '{seen}'");
+        Assert.Fail($"expected the heading '{expected}', the page still shows '{seen}': {browser.FindElement(By.TagName("main")).Text}");
     }
 
     /// <summary>Kept beside the test results for a person to look at; the assertions do not depend on it.</summary>

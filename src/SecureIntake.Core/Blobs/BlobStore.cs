@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,28 +100,53 @@ public sealed class BlobStore
     /// draft that has not committed yet) stays locked by its writer and is left alone. Returns those removed or
     /// already gone.
     /// </summary>
-    public IReadOnlyList<Guid> DeleteUnlessHeld(IEnumerable<Guid> ids)
+    public async Task<IReadOnlyList<Guid>> DeleteUnlessHeldAsync(IEnumerable<Guid> ids, Func<IReadOnlyList<Guid>, Task<ISet<Guid>>> stillOrphaned)
     {
+        var locked = new Dictionary<Guid, SafeFileHandle>();
         var deleted = new List<Guid>();
         var failures = new List<Exception>();
-        foreach (var id in ids)
+        try
         {
-            var path = PathOf(id);
-            try
+            foreach (var id in ids)
             {
-                // Unlinked while locked, so no writer can take it between the check and the delete.
-                using var locked = NativeFiles.TryLockExisting(path, out var held);
-                if (held)
+                try
                 {
-                    continue;
+                    if (NativeFiles.TryLockExisting(PathOf(id), out var held) is { } handle)
+                    {
+                        locked[id] = handle;
+                    }
+                    else if (!held)
+                    {
+                        deleted.Add(id); // already gone
+                    }
                 }
-
-                File.Delete(path);
-                deleted.Add(id);
+                catch (IOException e)
+                {
+                    failures.Add(e);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+            // Asked again while every writer is locked out: a slow upload may have committed since the sweep looked.
+            var orphaned = locked.Count == 0 ? new HashSet<Guid>() : await stillOrphaned([.. locked.Keys]).ConfigureAwait(false);
+            foreach (var id in locked.Keys.Where(orphaned.Contains))
             {
-                failures.Add(e);
+                try
+                {
+                    // Unlinked while locked, so no writer can take it between the check and the delete.
+                    File.Delete(PathOf(id));
+                    deleted.Add(id);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    failures.Add(e);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var handle in locked.Values)
+            {
+                handle.Dispose();
             }
         }
 

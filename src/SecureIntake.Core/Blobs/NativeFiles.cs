@@ -79,8 +79,22 @@ internal static partial class NativeFiles
     }
 
     /// <summary>Allocates <paramref name="length"/> bytes from <paramref name="offset"/> without changing the file's size; 0 or an errno.</summary>
-    public static int Preallocate(SafeFileHandle file, long offset, long length) =>
-        fallocate(file, KeepSize, offset, length) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    public static int Preallocate(SafeFileHandle file, long offset, long length)
+    {
+        while (true)
+        {
+            if (fallocate(file, KeepSize, offset, length) == 0)
+            {
+                return 0;
+            }
+
+            var error = Marshal.GetLastPInvokeError();
+            if (error != Interrupted)
+            {
+                return error;
+            }
+        }
+    }
 
     /// <summary>Cuts the file to <paramref name="length"/>, freeing what was allocated past its end.</summary>
     public static void Truncate(SafeFileHandle file, long length, string path)

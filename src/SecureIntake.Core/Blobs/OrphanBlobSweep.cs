@@ -48,7 +48,19 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
             }
         }
 
-        var deleted = blobs.DeleteUnlessHeld(due);
+        var deleted = await blobs.DeleteUnlessHeldAsync(due, async locked =>
+        {
+            var orphaned = new HashSet<Guid>(locked);
+            await using var recheck = new NpgsqlCommand("SELECT id FROM submission_items WHERE id = ANY(@ids)", connection);
+            recheck.Parameters.AddWithValue("ids", locked.ToArray());
+            await using var reader = await recheck.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                orphaned.Remove(reader.GetGuid(0));
+            }
+
+            return orphaned;
+        }).ConfigureAwait(false);
 
         // Forget candidates that were deleted, committed meanwhile or vanished; remember new orphans and held ones.
         await using (var forget = new NpgsqlCommand("DELETE FROM orphan_blob_candidates WHERE NOT (blob_id = ANY(@orphans)) OR blob_id = ANY(@deleted)", connection))

@@ -60,7 +60,7 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
             touch.Parameters.AddWithValue("minute", minute);
             if (await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
             {
-                throw new InvalidOperationException("the submission of this follow-up no longer exists");
+                throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission of this follow-up no longer exists");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using SecureIntake.Server.Hosting;
 using SecureIntake.Web;
 using SecureIntake.Web.Desk;
@@ -39,9 +40,12 @@ internal static class RunCommands
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
-                // Tor circuits stall for many seconds: allow a slow average rate with a long grace before cutting an
-                // upload off, but give idle connections and slowly trickled headers little time (slow-loris).
-                kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 64, gracePeriod: TimeSpan.FromSeconds(60));
+                // Tor circuits stall for many seconds: the rate a body must keep on average is judged only after a grace as
+                // long as the stall time-out, while idle connections and slowly trickled headers get little time (slow-loris).
+                var intake = kestrel.ApplicationServices.GetRequiredService<IOptions<IntakeLimits>>().Value;
+                kestrel.Limits.MinRequestBodyDataRate = intake.MinBytesPerSecond == 0
+                    ? null
+                    : new MinDataRate(bytesPerSecond: intake.MinBytesPerSecond, gracePeriod: TimeSpan.FromSeconds(intake.StallSeconds));
                 kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
                 kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
                 // An idle connection costs a few KiB and is dropped after the header timeout; a low cap would let a

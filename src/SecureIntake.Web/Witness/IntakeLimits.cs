@@ -31,6 +31,12 @@ public sealed class IntakeLimits
     /// </summary>
     public int StallSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// The average rate a post's body must keep, judged after <see cref="StallSeconds"/> (0: not judged). 1 KiB/s is
+    /// far below any link Tor runs on, yet makes holding all the slots open cost an attacker a steady upload.
+    /// </summary>
+    public int MinBytesPerSecond { get; set; } = 1024;
+
     /// <summary>Posts (new submissions and follow-ups) admitted in any hour; beyond it, the busy page.</summary>
     public int HourlyPosts { get; set; } = 1000;
 
@@ -57,8 +63,9 @@ internal sealed class IntakeLimitsValidator : IValidateOptions<IntakeLimits>
         Check(limits.MaxMessageCharacters >= 1, "MaxMessageCharacters must be at least 1");
         Check(limits.MaxFileNameCharacters >= 1, "MaxFileNameCharacters must be at least 1");
         Check(limits.MaxConcurrentSubmissions >= 1, "MaxConcurrentSubmissions must be at least 1");
-        Check(limits.AdmissionWaitSeconds >= 0, "AdmissionWaitSeconds cannot be negative");
-        Check(limits.StallSeconds >= 1, "StallSeconds must be at least 1");
+        Check(limits.AdmissionWaitSeconds is >= 0 and <= 600, "AdmissionWaitSeconds must be between 0 and 600");
+        Check(limits.StallSeconds is >= 1 and <= 3600, "StallSeconds must be between 1 and 3600");
+        Check(limits.MinBytesPerSecond >= 0, "MinBytesPerSecond cannot be negative");
         Check(limits.HourlyPosts >= 1, "HourlyPosts must be at least 1");
         Check(limits.HourlyBytes >= limits.MaxRequestBytes, "HourlyBytes must be at least MaxRequestBytes, or the largest allowed post could never be taken");
         Check(limits.FormTokenHours is >= 1 and <= 168, "FormTokenHours must be between 1 and 168");

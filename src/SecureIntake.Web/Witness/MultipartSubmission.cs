@@ -34,13 +34,13 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
         var boundary = Boundary(request.ContentType);
         var reader = new MultipartReader(boundary, body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         var desk = RecipientStore.DefaultDesk;
-        IDisposable? slot = null;
+        AdmissionTicket? admitted = null;
         SubmissionDraft? draft = null;
         var files = 0;
         var messageSeen = false;
         try
         {
-            slot = await AdmitAsync(context, reader, body, cancellationToken);
+            admitted = await AdmitAsync(context, reader, body, cancellationToken);
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
                 // (IsFormDisposition() is false for file parts: it means form-data *without* a file name.)
@@ -57,8 +57,8 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                     var fileName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                     if (string.IsNullOrEmpty(fileName))
                     {
-                        // A file input left empty still sends a part, with no name and no content.
-                        await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                        // A file input left empty still sends a part, with no name and no content (nothing else may hide there).
+                        Require(await section.Body.ReadAsync(new byte[1], cancellationToken) == 0, SubmissionProblem.Malformed);
                         continue;
                     }
 
@@ -94,9 +94,13 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                         var honeypot = await ReadTextAsync(section, 1000, SubmissionProblem.Malformed, cancellationToken);
                         Require(honeypot.Length == 0, SubmissionProblem.NotAccepting);
                         break;
-                    default:
-                        await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                    case "files":
+                        // An empty file input can also arrive without a file name at all; it must be empty too.
+                        Require(await section.Body.ReadAsync(new byte[1], cancellationToken) == 0, SubmissionProblem.Malformed);
                         break;
+                    default:
+                        // Our form sends no other field; reading one would let a post hold its slot on bytes we never keep.
+                        throw new SubmissionRejectedException(SubmissionProblem.Malformed);
                 }
             }
 
@@ -108,7 +112,9 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                 draft!.SetCodename(await codenames.DeriveAsync(codename, cancellationToken));
             }
 
-            return new ReceivedSubmission(await draft!.CommitAsync(cancellationToken), codename);
+            var submissionId = await draft!.CommitAsync(cancellationToken);
+            admitted.Kept();
+            return new ReceivedSubmission(submissionId, codename);
         }
         catch (BadHttpRequestException e)
         {
@@ -140,7 +146,7 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
                 await draft.DisposeAsync();
             }
 
-            slot?.Dispose();
+            admitted?.Dispose();
         }
     }
 
@@ -148,16 +154,16 @@ internal sealed class MultipartSubmission(IntakeService intake, Codenames codena
     /// Reads the first part, which must be our form's token, verifies it, and only then asks for admission:
     /// a post without a valid token costs the server no slot, no disk room and no hashing.
     /// </summary>
-    private async Task<IDisposable> AdmitAsync(HttpContext context, MultipartReader reader, PostBody body, CancellationToken cancellationToken)
+    private async Task<AdmissionTicket> AdmitAsync(HttpContext context, MultipartReader reader, PostBody body, CancellationToken cancellationToken)
     {
         var section = await reader.ReadNextSectionAsync(cancellationToken) ?? throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
         Require(ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
             && HeaderUtilities.RemoveQuotes(disposition.Name).Value == FormTokens.FieldName && !disposition.IsFileDisposition(), SubmissionProblem.CrossSite);
         var token = tokens.Read(context, await ReadTextAsync(section, FormTokens.MaxTokenCharacters, SubmissionProblem.CrossSite, cancellationToken))
             ?? throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
-        var slot = await admission.AdmitAsync(token, cancellationToken);
-        body.CountAgainst(admission);
-        return slot;
+        var admitted = await admission.AdmitAsync(token, cancellationToken);
+        body.CountAgainst(admitted);
+        return admitted;
     }
 
     private Task<SubmissionDraft> StartAsync(string desk, Guid? followUpOf, CancellationToken cancellationToken) =>

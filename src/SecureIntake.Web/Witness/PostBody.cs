@@ -22,7 +22,7 @@ internal sealed class PostBody : Stream
     private readonly TimeSpan _stall;
     private readonly CancellationTokenSource _stalled;
     private readonly CancellationToken _aborted;
-    private IntakeAdmission? _budget;
+    private AdmissionTicket? _budget;
     private long _read;
 
     private PostBody(HttpContext context, long limit, TimeSpan stall)
@@ -62,7 +62,7 @@ internal sealed class PostBody : Stream
     }
 
     /// <summary>From now on every byte read counts against the hour's budget.</summary>
-    public void CountAgainst(IntakeAdmission budget) => _budget = budget;
+    public void CountAgainst(AdmissionTicket budget) => _budget = budget;
 
     /// <summary>
     /// After a refusal: reads and discards the rest (within Kestrel's limit, the stall time and a bounded while) so

@@ -86,7 +86,8 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
     private const string Boundary = "XYZ";
     private const string RussianMalformed = "Отправка пришла неполной или повреждённой";
 
-    public static TheoryData<string> BrokenBodies => ["boundary differs", "unterminated", "cut off in a file", "garbage", "empty"];
+    public static TheoryData<string> BrokenBodies => ["boundary differs", "unterminated", "cut off in a file", "garbage", "empty", "a field our form never sends",
+        "content in an empty file input"];
 
     [Theory]
     [MemberData(nameof(BrokenBodies))]
@@ -100,6 +101,8 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
             "unterminated" => Encoding.UTF8.GetBytes(tokenPart + "--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nВ 14:10 стреляли"),
             "cut off in a file" => [.. Encoding.ASCII.GetBytes(tokenPart + FilePartHead("видео.mp4")), .. new byte[200_000]],
             "garbage" => [0, 0xff, .. "not multipart at all"u8],
+            "a field our form never sends" => Encoding.UTF8.GetBytes(tokenPart + "--XYZ\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\nxxxx\r\n--XYZ--\r\n"),
+            "content in an empty file input" => Encoding.UTF8.GetBytes(tokenPart + FilePartHead("") + "hidden\r\n--XYZ--\r\n"),
             _ => Array.Empty<byte>(),
         };
 

@@ -251,22 +251,28 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
         first.Headers.TransferEncodingChunked = true;
         var blobs = Directory.GetFiles(service.BlobDirectory).Length;
         var firstResponse = service.Client.SendAsync(first);
-        // Its message is stored (as a pending blob) only once it holds the place.
-        while (Directory.GetFiles(service.BlobDirectory).Length == blobs)
+        try
         {
-            Assert.False(firstResponse.IsCompleted, "the first post ended before it stalled");
-            await Task.Delay(20);
+            // Its message and the start of its file are stored (as pending blobs) only once it holds the place.
+            while (Directory.GetFiles(service.BlobDirectory).Length < blobs + 2)
+            {
+                Assert.False(firstResponse.IsCompleted, "the first post ended before it stalled");
+                await Task.Delay(20);
+            }
+
+            await AssertNothingStoredAsync(async () =>
+            {
+                using var second = await PostAsync(Form("meanwhile"));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+                Assert.Equal(TimeSpan.FromMinutes(1), second.Headers.RetryAfter?.Delta);
+                Assert.Contains("Please try again in 1 minute.", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            });
+        }
+        finally
+        {
+            release.TrySetResult();
         }
 
-        await AssertNothingStoredAsync(async () =>
-        {
-            using var second = await PostAsync(Form("meanwhile"));
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
-            Assert.Equal(TimeSpan.FromMinutes(1), second.Headers.RetryAfter?.Delta);
-            Assert.Contains("Please try again in 1 minute.", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        });
-
-        release.SetResult();
         using var firstResult = await firstResponse;
         Assert.Equal(HttpStatusCode.OK, firstResult.StatusCode);
     }

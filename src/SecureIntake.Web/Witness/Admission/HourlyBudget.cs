@@ -4,7 +4,8 @@ namespace SecureIntake.Web.Witness.Admission;
 /// How much the witness side takes in over the last hour, in one-minute buckets: posts admitted and bytes read.
 /// It bounds how fast anyone, honest or not, can fill the disk towards its floor, so that editors have hours
 /// to notice a flood rather than minutes. Reaching it refuses new posts with the busy page until the window
-/// moves on; what is kept is untouched.
+/// moves on; what is kept is untouched. A post that is not kept gives back what it took (<see cref="Refund"/>),
+/// so only what is stored, or still arriving, spends it.
 /// </summary>
 internal sealed class HourlyBudget(long maxPosts, long maxBytes, TimeProvider clock)
 {
@@ -15,13 +16,27 @@ internal sealed class HourlyBudget(long maxPosts, long maxBytes, TimeProvider cl
     private readonly long[] _bytes = new long[Minutes];
     private readonly long[] _bucketMinute = new long[Minutes];
 
-    /// <summary>Counts one post, or says how long until the window has room for one.</summary>
-    public bool TryTakePost(out TimeSpan retryAfter) => TryTake(_posts, 1, maxPosts, out retryAfter);
+    /// <summary>Counts one post in the current minute (returned), or says how long until the window has room for one.</summary>
+    public long? TryTakePost(out TimeSpan retryAfter) => TryTake(_posts, 1, maxPosts, out retryAfter);
 
-    /// <summary>Counts bytes as they arrive, or says how long until the window has room for them.</summary>
-    public bool TryTakeBytes(long bytes, out TimeSpan retryAfter) => TryTake(_bytes, bytes, maxBytes, out retryAfter);
+    /// <summary>Counts bytes as they arrive in the current minute (returned), or says how long until the window has room for them.</summary>
+    public long? TryTakeBytes(long bytes, out TimeSpan retryAfter) => TryTake(_bytes, bytes, maxBytes, out retryAfter);
 
-    private bool TryTake(long[] counts, long amount, long limit, out TimeSpan retryAfter)
+    /// <summary>Gives back what a post took in <paramref name="minute"/> when nothing of it was kept.</summary>
+    public void Refund(long minute, long posts, long bytes)
+    {
+        lock (_lock)
+        {
+            var slot = (int)(minute % Minutes);
+            if (_bucketMinute[slot] == minute)
+            {
+                _posts[slot] = Math.Max(0, _posts[slot] - posts);
+                _bytes[slot] = Math.Max(0, _bytes[slot] - bytes);
+            }
+        }
+    }
+
+    private long? TryTake(long[] counts, long amount, long limit, out TimeSpan retryAfter)
     {
         lock (_lock)
         {
@@ -47,7 +62,7 @@ internal sealed class HourlyBudget(long maxPosts, long maxBytes, TimeProvider cl
                 // The oldest minute that holds anything leaves the window first; a lower bound, never zero.
                 var minutes = oldestUsed == long.MaxValue ? 1 : Math.Max(1, oldestUsed + Minutes - now);
                 retryAfter = TimeSpan.FromMinutes(minutes);
-                return false;
+                return null;
             }
 
             var slot = (int)(now % Minutes);
@@ -60,7 +75,7 @@ internal sealed class HourlyBudget(long maxPosts, long maxBytes, TimeProvider cl
 
             counts[slot] += amount;
             retryAfter = TimeSpan.Zero;
-            return true;
+            return now;
         }
     }
 

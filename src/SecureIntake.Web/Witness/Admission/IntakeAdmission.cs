@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace SecureIntake.Web.Witness.Admission;
@@ -6,111 +5,118 @@ namespace SecureIntake.Web.Witness.Admission;
 /// <summary>
 /// Decides whether a witness's post, once its form token is verified, may be taken in now. Nothing that costs
 /// the server anything (a slot, a blob, disk room, an Argon2 hash) is spent before this; nothing here looks
-/// at who is asking. In order: the token's own count of posts, the hour's budget (a post), then one of the
-/// slots, waited for a bounded while. Every busy refusal says when to try again.
+/// at who is asking. In order: one of the token's posts, a post of the hour's budget, then one of the slots,
+/// waited for a bounded while. Every busy refusal says when to try again. A post that is not kept gives all
+/// of it back, so a refused, broken or abandoned post spends neither the witness's token nor the budget.
 /// </summary>
 internal sealed class IntakeAdmission : IDisposable
 {
     private readonly IntakeLimits _limits;
     private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _slots;
-    private readonly HourlyBudget _budget;
 
-    // Posts per token nonce. Entries are added only for posts the budget admitted, so it holds at most
-    // HourlyPosts x FormTokenHours of them however many tokens anyone asks for.
-    private readonly ConcurrentDictionary<string, TokenUse> _tokenUses = new(StringComparer.Ordinal);
-    private long _nextPurge;
+    // Posts per token nonce, kept or in progress. An entry lives while a post of its token is in progress or
+    // one was kept, so there are at most (posts in progress) + HourlyPosts x FormTokenHours of them, however
+    // many tokens anyone asks for.
+    private readonly Lock _tokenLock = new();
+    private readonly Dictionary<string, TokenUse> _tokenUses = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextPurge;
 
     public IntakeAdmission(IOptions<IntakeLimits> limits, TimeProvider clock)
     {
         _limits = limits.Value;
         _clock = clock;
         _slots = new SemaphoreSlim(_limits.MaxConcurrentSubmissions);
-        _budget = new HourlyBudget(_limits.HourlyPosts, _limits.HourlyBytes, clock);
+        Budget = new HourlyBudget(_limits.HourlyPosts, _limits.HourlyBytes, clock);
     }
 
-    /// <summary>A slot for the post, to dispose when it is done; refused with the busy or expired-form problem.</summary>
-    public async Task<IDisposable> AdmitAsync(FormToken token, CancellationToken cancellationToken)
+    internal HourlyBudget Budget { get; }
+
+    /// <summary>The post's ticket, holding a slot until disposed; refused with the busy or expired-form problem.</summary>
+    public async Task<AdmissionTicket> AdmitAsync(FormToken token, CancellationToken cancellationToken)
     {
-        // A token already used up is refused before it can spend the hour's budget: replaying one page costs us nothing.
-        if (_tokenUses.TryGetValue(token.Nonce, out var used) && Volatile.Read(ref used.Posts) >= _limits.PostsPerFormToken)
+        var ticket = new AdmissionTicket(this, token.Nonce);
+        try
         {
-            throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+            if (!TryUseToken(token))
+            {
+                throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
+            }
+
+            ticket.HoldsTokenUse = true;
+            ticket.PostMinute = Budget.TryTakePost(out var retryAfter) ?? throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
+            if (!await _slots.WaitAsync(TimeSpan.FromSeconds(_limits.AdmissionWaitSeconds), cancellationToken))
+            {
+                throw new SubmissionRejectedException(SubmissionProblem.Busy, TimeSpan.FromMinutes(1));
+            }
+
+            ticket.HoldsSlot = true;
+            return ticket;
         }
-
-        if (!_budget.TryTakePost(out var retryAfter))
+        catch
         {
-            throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
-        }
-
-        if (!TryUse(token))
-        {
-            throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
-        }
-
-        if (!await _slots.WaitAsync(TimeSpan.FromSeconds(_limits.AdmissionWaitSeconds), cancellationToken))
-        {
-            throw new SubmissionRejectedException(SubmissionProblem.Busy, TimeSpan.FromMinutes(1));
-        }
-
-        return new Slot(_slots);
-    }
-
-    /// <summary>Counts bytes of an admitted post as they arrive; refused with the busy problem past the hour's budget.</summary>
-    public void TakeBytes(long bytes)
-    {
-        if (!_budget.TryTakeBytes(bytes, out var retryAfter))
-        {
-            throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
+            ticket.Dispose();
+            throw;
         }
     }
 
     public void Dispose() => _slots.Dispose();
 
-    private bool TryUse(FormToken token)
+    internal void ReleaseSlot() => _slots.Release();
+
+    internal void ReleaseTokenUse(string nonce)
     {
-        PurgeExpired();
-        var use = _tokenUses.GetOrAdd(token.Nonce, _ => new TokenUse(token.Expires));
-        return Interlocked.Increment(ref use.Posts) <= _limits.PostsPerFormToken;
+        lock (_tokenLock)
+        {
+            if (_tokenUses.TryGetValue(nonce, out var use) && --use.Posts <= 0)
+            {
+                _tokenUses.Remove(nonce);
+            }
+        }
+    }
+
+    private bool TryUseToken(FormToken token)
+    {
+        lock (_tokenLock)
+        {
+            PurgeExpired();
+            if (!_tokenUses.TryGetValue(token.Nonce, out var use))
+            {
+                _tokenUses[token.Nonce] = use = new TokenUse(token.Expires);
+            }
+
+            if (use.Posts >= _limits.PostsPerFormToken)
+            {
+                return false;
+            }
+
+            use.Posts++;
+            return true;
+        }
     }
 
     private void PurgeExpired()
     {
         var now = _clock.GetUtcNow();
-        var due = Interlocked.Read(ref _nextPurge);
-        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextPurge, now.AddMinutes(1).UtcTicks, due) != due)
+        if (now < _nextPurge)
         {
             return;
         }
 
+        _nextPurge = now.AddMinutes(1);
         foreach (var (nonce, use) in _tokenUses)
         {
             if (use.Expires < now)
             {
-                _tokenUses.TryRemove(nonce, out _);
+                _tokenUses.Remove(nonce);
             }
         }
     }
 
     private sealed class TokenUse(DateTimeOffset expires)
     {
-#pragma warning disable SA1401 // a field, for Interlocked
-        public int Posts;
-#pragma warning restore SA1401
-
         public DateTimeOffset Expires { get; } = expires;
-    }
 
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                slots.Release();
-            }
-        }
+        public int Posts { get; set; }
     }
 }

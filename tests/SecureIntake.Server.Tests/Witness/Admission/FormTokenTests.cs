@@ -51,7 +51,8 @@ public sealed class FormTokenTests
 
         for (var i = 0; i < 3; i++)
         {
-            using var slot = await admission.AdmitAsync(read, CancellationToken.None);
+            using var kept = await admission.AdmitAsync(read, CancellationToken.None);
+            kept.Kept();
         }
 
         var replay = await Assert.ThrowsAsync<SubmissionRejectedException>(() => admission.AdmitAsync(read, CancellationToken.None));
@@ -70,7 +71,8 @@ public sealed class FormTokenTests
         var read = _tokens.Read(Posting(browser), token)!;
         for (var i = 0; i < 3; i++)
         {
-            using var slot = await admission.AdmitAsync(read, CancellationToken.None);
+            using var kept = await admission.AdmitAsync(read, CancellationToken.None);
+            kept.Kept();
         }
 
         for (var i = 0; i < 20; i++)
@@ -80,8 +82,26 @@ public sealed class FormTokenTests
 
         var context = Posting(browser);
         using var fourth = await admission.AdmitAsync(_tokens.Read(context, _tokens.Issue(context))!, CancellationToken.None);
+        fourth.Kept();
         var busy = await Assert.ThrowsAsync<SubmissionRejectedException>(() => admission.AdmitAsync(_tokens.Read(context, _tokens.Issue(context))!, CancellationToken.None));
         Assert.Equal(SubmissionProblem.Busy, busy.Problem);
+    }
+
+    [Fact]
+    public async Task A_post_that_is_not_kept_gives_back_its_tokens_post_and_the_hours_budget()
+    {
+        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 1, PostsPerFormToken = 1, AdmissionWaitSeconds = 0 }), _clock);
+        var (browser, token) = IssueToNewBrowser();
+        var read = _tokens.Read(Posting(browser), token)!;
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var refused = await admission.AdmitAsync(read, CancellationToken.None);
+            refused.TakeBytes(100);
+        }
+
+        using var kept = await admission.AdmitAsync(read, CancellationToken.None);
+        kept.Kept();
     }
 
     private (string Cookie, string Token) IssueToNewBrowser()
