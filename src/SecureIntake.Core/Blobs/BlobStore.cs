@@ -1,8 +1,8 @@
-using Microsoft.Win32.SafeHandles;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace SecureIntake.Core.Blobs;
 
