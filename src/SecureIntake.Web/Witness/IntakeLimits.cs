@@ -46,8 +46,11 @@ public sealed class IntakeLimits
     /// <summary>How long a form page's token is accepted: long enough to write a long testimony.</summary>
     public int FormTokenHours { get; set; } = 12;
 
-    /// <summary>Posts one form token is good for: a retry or two of the same form, not a loop.</summary>
-    public int PostsPerFormToken { get; set; } = 3;
+    /// <summary>
+    /// Kept posts one form token is good for. One: a refused or broken post gives its use back, so the witness can
+    /// send the same form again, while a browser re-sending a form already received is refused rather than stored twice.
+    /// </summary>
+    public int PostsPerFormToken { get; set; } = 1;
 
     /// <summary>Codename checks waiting for their turn (two run at once); more get the busy page.</summary>
     public int MaxWaitingCodenameChecks { get; set; } = 32;

@@ -209,6 +209,22 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task A_form_already_received_is_refused_when_sent_again_but_a_refused_one_can_be_sent_again()
+    {
+        var (cookie, token) = await service.FormAsync();
+        var broken = Encoding.UTF8.GetBytes(TokenPart(token) + "--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nобрыв");
+        var whole = Encoding.UTF8.GetBytes(TokenPart(token) + "--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nцеликом\r\n--XYZ--\r\n");
+
+        Assert.Equal(400, (await PostAsync("/ru/submit", cookie, broken)).Status);
+        Assert.Equal(200, (await PostAsync("/ru/submit", cookie, whole)).Status);
+        await service.AssertNothingStoredAsync(async () =>
+        {
+            var again = await PostAsync("/ru/submit", cookie, whole);
+            AssertRussianPage(again, HttpStatusCode.Forbidden, "Срок действия формы истёк");
+        });
+    }
+
     [Theory]
     [InlineData(10_000)]
     [InlineData(200_000)]
