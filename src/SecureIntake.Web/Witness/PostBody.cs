@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using SecureIntake.Web.Witness.Admission;
@@ -17,22 +19,23 @@ internal sealed class PostBody : Stream
     // enough that a refused post cannot hold its connection open for long.
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(60);
 
-    private readonly Stream _inner;
     private readonly long _limit;
     private readonly TimeSpan _stall;
-    private readonly CancellationTokenSource _stalled;
-    private readonly CancellationToken _aborted;
+    private readonly ITimer _stallTimer;
+    private readonly PipeReader _pipe;
     private AdmissionTicket? _budget;
     private long _read;
+    private volatile bool _stalled;
 
     private PostBody(HttpContext context, long limit, TimeSpan stall)
     {
-        _inner = context.Request.Body;
         _limit = limit;
         _stall = stall;
-        _aborted = context.RequestAborted;
-        _stalled = CancellationTokenSource.CreateLinkedTokenSource(_aborted);
-        context.Response.RegisterForDispose(_stalled);
+        // A stall ends the pending read through the pipe itself (CancelPendingRead), not a cancellation token: a
+        // token-cancelled read leaves Kestrel's body reader mid-read, and its own draining afterwards fails.
+        _pipe = context.Request.BodyReader;
+        _stallTimer = TimeProvider.System.CreateTimer(_ => CutOff(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        context.Response.RegisterForDispose(_stallTimer);
     }
 
     /// <summary>True once the client sent all it declared (or closed its side): a reader's "unexpected end" is then the client's fault.</summary>
@@ -71,16 +74,16 @@ internal sealed class PostBody : Stream
     public async Task<bool> TryDrainAsync(SubmissionProblem problem)
     {
         _budget = null;
-        if (problem == SubmissionProblem.Stalled || _stalled.IsCancellationRequested)
+        if (problem == SubmissionProblem.Stalled || _stalled)
         {
             return false;
         }
 
+        using var deadline = TimeProvider.System.CreateTimer(_ => CutOff(), null, DrainTime, Timeout.InfiniteTimeSpan);
         try
         {
-            using var deadline = new CancellationTokenSource(DrainTime);
             var buffer = new byte[16 * 1024];
-            while (await ReadGuardedAsync(buffer, deadline.Token) > 0)
+            while (await ReadGuardedAsync(buffer, CancellationToken.None) > 0)
             {
             }
 
@@ -120,29 +123,48 @@ internal sealed class PostBody : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    /// <summary>Ends the pending read (and every later one) as stalled.</summary>
+    private void CutOff()
+    {
+        _stalled = true;
+        _pipe.CancelPendingRead();
+    }
+
     private async ValueTask<int> ReadGuardedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        // Readers pass the request's own abort token, which _stalled already follows: link only another one.
-        using var both = cancellationToken.CanBeCanceled && cancellationToken != _aborted
-            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stalled.Token)
-            : null;
-        _stalled.CancelAfter(_stall);
-        try
-        {
-            var read = await _inner.ReadAsync(buffer, both?.Token ?? _stalled.Token);
-            Ended |= read == 0;
-            return read;
-        }
-        catch (OperationCanceledException) when (_stalled.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        if (_stalled)
         {
             throw new SubmissionRejectedException(SubmissionProblem.Stalled);
         }
+
+        _stallTimer.Change(_stall, Timeout.InfiniteTimeSpan);
+        try
+        {
+            // Straight from Kestrel's pipe, so that a read cut off by a stall is still ended properly (AdvanceTo):
+            // its stream wrapper leaves the pipe mid-read, and Kestrel's draining afterwards fails.
+            while (true)
+            {
+                var result = await _pipe.ReadAsync(cancellationToken);
+                var data = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    _pipe.AdvanceTo(data.Start);
+                    throw new SubmissionRejectedException(SubmissionProblem.Stalled);
+                }
+
+                var count = (int)Math.Min(buffer.Length, data.Length);
+                data.Slice(0, count).CopyTo(buffer.Span);
+                _pipe.AdvanceTo(data.GetPosition(count));
+                if (count > 0 || result.IsCompleted)
+                {
+                    Ended |= count == 0;
+                    return count;
+                }
+            }
+        }
         finally
         {
-            if (!_stalled.IsCancellationRequested)
-            {
-                _stalled.CancelAfter(Timeout.InfiniteTimeSpan);
-            }
+            _stallTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 }
