@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Npgsql;
-using SecureIntake.Testing;
 
 namespace SecureIntake.Server.Tests.Witness;
 
@@ -9,76 +8,11 @@ namespace SecureIntake.Server.Tests.Witness;
 /// One `secureintake web` with small limits and short time-outs, for requests an attacker (or a broken link)
 /// sends: every one gets a 4xx page in the witness's language and leaves nothing behind.
 /// </summary>
-public sealed class HostileService : IAsyncLifetime, IDisposable
+public sealed class HostileService() : WitnessTestService("si-hostile-blobs-", $"--Intake:MaxRequestBytes={MaxRequestBytes}",
+    $"--Intake:StallSeconds={StallSeconds}", "--Intake:MaxConcurrentSubmissions=1", "--Intake:AdmissionWaitSeconds=1", "--Intake:MaxWaitingCodenameChecks=0")
 {
     public const int MaxRequestBytes = 1 << 20;
     public const int StallSeconds = 3;
-    private readonly TemporaryDirectory _blobs = new("si-hostile-blobs-");
-    private RunningService? _service;
-
-    public string BlobDirectory => _blobs.Path;
-
-    public string Database { get; private set; } = "";
-
-    public Uri Address => _service!.Address;
-
-    public ServerTestKeys Keys { get; } = new();
-
-    public async Task InitializeAsync()
-    {
-        await Keys.InitializeAsync();
-        Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
-        _service = SecureIntakeCli.Start(Database, "web", $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}",
-            $"--Intake:StallSeconds={StallSeconds}", "--Intake:MaxConcurrentSubmissions=1", "--Intake:AdmissionWaitSeconds=1", "--Intake:MaxWaitingCodenameChecks=0");
-        await _service.WaitUntilReadyAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_service is not null)
-        {
-            await _service.DisposeAsync();
-        }
-    }
-
-    public void Dispose()
-    {
-        Keys.Dispose();
-        _blobs.Dispose();
-    }
-
-    /// <summary>A browser's form cookie and a fresh token from the Russian form.</summary>
-    public async Task<(string Cookie, string Token)> FormAsync(string page = "/ru/submit")
-    {
-        var cookies = new CookieContainer();
-        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = Address };
-        var token = await WitnessForms.TokenAsync(client, page);
-        return ($"si_form={cookies.GetCookies(Address)["si_form"]!.Value}", token);
-    }
-
-    public async Task<long> CountAsync(string table)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    public async Task AssertNothingStoredAsync(Func<Task> act)
-    {
-        var blobs = Directory.GetFiles(BlobDirectory).Length;
-        var submissions = await CountAsync("submissions");
-        var items = await CountAsync("submission_items");
-        var jobs = await CountAsync("hangfire.job");
-
-        await act();
-
-        Assert.Equal(blobs, Directory.GetFiles(BlobDirectory).Length);
-        Assert.Equal(submissions, await CountAsync("submissions"));
-        Assert.Equal(items, await CountAsync("submission_items"));
-        Assert.Equal(jobs, await CountAsync("hangfire.job"));
-    }
 }
 
 public sealed class HostileRequestTests(HostileService service) : IClassFixture<HostileService>

@@ -1,46 +1,10 @@
 using System.Net;
-using SecureIntake.Testing;
 
 namespace SecureIntake.Server.Tests.Witness;
 
-/// <summary>A service whose hourly intake budget is two posts and one and a half MiB.</summary>
-public sealed class SmallBudgetService : IAsyncLifetime, IDisposable
-{
-    private readonly TemporaryDirectory _blobs = new("si-budget-blobs-");
-    private RunningService? _service;
-
-    public ServerTestKeys Keys { get; } = new();
-
-    public Uri Address => _service!.Address;
-
-    public string BlobDirectory => _blobs.Path;
-
-    public string Database { get; private set; } = "";
-
-    public async Task InitializeAsync()
-    {
-        await Keys.InitializeAsync();
-        Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
-        _service = SecureIntakeCli.Start(Database, "web", $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={1 << 20}",
-            $"--Intake:HourlyBytes={3 << 19}", "--Intake:HourlyPosts=3");
-        await _service.WaitUntilReadyAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_service is not null)
-        {
-            await _service.DisposeAsync();
-        }
-    }
-
-    public void Dispose()
-    {
-        Keys.Dispose();
-        _blobs.Dispose();
-    }
-}
+/// <summary>A service whose hourly intake budget is three posts and one and a half MiB.</summary>
+public sealed class SmallBudgetService() : WitnessTestService("si-budget-blobs-", $"--Intake:MaxRequestBytes={1 << 20}", $"--Intake:HourlyBytes={3 << 19}",
+    "--Intake:HourlyPosts=3");
 
 public sealed class HourlyBudgetServiceTests(SmallBudgetService service) : IClassFixture<SmallBudgetService>
 {
