@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Npgsql;
 using SecureIntake.Testing;
 
 namespace SecureIntake.Benchmarks;
@@ -24,9 +23,10 @@ internal static class AttackBenchmark
         var concurrency = EncryptBenchmark.Option(arguments, "--concurrency", 8);
         // Each hostile socket is a descriptor here and another in the server, which inherits this limit.
         var (soft, hard) = FileDescriptorLimit.RaiseTo((ulong)hostile + 2048);
-        using var work = new TemporaryDirectory("si-attack-", DirectoryOption(arguments));
+        var disk = BenchmarkStorage.DiskParent(arguments);
+        using var work = new TemporaryDirectory("si-attack-", disk);
         using var gpg = new GnuPgHome();
-        await using var postgres = await PostgresCluster.StartAsync(durable: true);
+        await using var postgres = await BenchmarkStorage.StartDatabaseAsync(disk);
         Console.WriteLine($"attack benchmark: {honest} honest submissions (form, message, 1 MiB file; {concurrency} at a time) without and then " +
             $"under {hostile} hostile connections held for {attackSeconds} s, {Environment.ProcessorCount} cores, loopback only");
 
@@ -42,8 +42,8 @@ internal static class AttackBenchmark
         await using var service = await WebService.StartAsync(environment);
         var given = string.Join(", ", environment.Keys.Select(k => k["SECUREINTAKE_".Length..].Replace("__", ":", StringComparison.Ordinal)));
         Console.WriteLine($"  server: secureintake web at {service.Address}, pid {service.ProcessId}; settings given: {given}; all others at their defaults");
-        Console.WriteLine($"  blobs: {blobs} ({DiskOf(blobs)}); the server fsyncs each blob and its directory before it answers \"received\"");
-        Console.WriteLine($"  database: {await DurabilityAsync(postgres)}");
+        Console.WriteLine($"  blobs: {blobs} ({BenchmarkStorage.FileSystemOf(blobs)}); the server fsyncs each blob and its directory before it answers \"received\"");
+        Console.WriteLine($"  database: {await BenchmarkStorage.DescribeAsync(postgres)}");
         Console.WriteLine($"  open files: soft limit {soft}, hard {hard} (the server inherits the soft limit)");
 
         var file = new byte[1 << 20];
@@ -178,39 +178,6 @@ internal static class AttackBenchmark
         {
             Console.WriteLine($"    posts with the one token: accepted (200 with a codename) {tally.PostsAccepted}, refused {tally.PostsRefused}");
         }
-    }
-
-    private static async Task<string> DurabilityAsync(PostgresCluster postgres)
-    {
-        await using var connection = new NpgsqlConnection(postgres.AdminConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT current_setting('server_version'), current_setting('data_directory'), current_setting('fsync'),
-                   current_setting('synchronous_commit'), current_setting('full_page_writes')
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        var data = reader.GetString(1);
-        return $"PostgreSQL {reader.GetString(0)} in {data} ({DiskOf(data)}), fsync={reader.GetString(2)}, " +
-            $"synchronous_commit={reader.GetString(3)}, full_page_writes={reader.GetString(4)}";
-    }
-
-    /// <summary>The file system a path lives on, from /proc/mounts: the longest mount point that holds it.</summary>
-    private static string DiskOf(string path)
-    {
-        var mount = File.ReadLines("/proc/mounts")
-            .Select(line => line.Split(' '))
-            .Where(fields => fields.Length > 2 && (path == fields[1] || path.StartsWith(fields[1].TrimEnd('/') + "/", StringComparison.Ordinal)))
-            .MaxBy(fields => fields[1].Length);
-        return mount is null ? "file system unknown"
-            : mount[2] == "tmpfs" ? $"WARNING: tmpfs at {mount[1]}, in memory: nothing here is durable"
-            : $"{mount[2]} on {mount[0]} at {mount[1]}";
-    }
-
-    private static string? DirectoryOption(string[] arguments)
-    {
-        var index = Array.IndexOf(arguments, "--dir");
-        return index >= 0 && index + 1 < arguments.Length ? arguments[index + 1] : null;
     }
 
     /// <summary>Server settings to change for a run, each given as `--set Section:Name=value`.</summary>

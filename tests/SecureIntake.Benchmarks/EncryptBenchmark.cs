@@ -23,7 +23,8 @@ internal static class EncryptBenchmark
         using var gpg = new GnuPgHome();
 
         Console.WriteLine($"encrypt benchmark: {sizeMiB} MiB to two recipients (Curve25519, RSA-4096), {runs} runs each after a warm-up, " +
-            $"{Environment.ProcessorCount} cores, files in {Path.GetDirectoryName(work.Path)}");
+            $"{Environment.ProcessorCount} cores, files in {Path.GetDirectoryName(work.Path)} ({BenchmarkStorage.FileSystemOf(work.Path)}; " +
+            "neither side fsyncs: this compares encryption, the upload benchmark measures the durable path)");
         var (certificates, cv25519, rsa) = await MakeRecipientsAsync(gpg, work);
 
         var input = work.File("input.bin");
@@ -108,7 +109,7 @@ internal static class EncryptBenchmark
             .EnsureSuccess("our encryption");
     }
 
-    private static async Task SyncDisksAsync() => (await ExternalTool.RunAsync("sync", [])).EnsureSuccess("sync");
+    internal static async Task SyncDisksAsync() => (await ExternalTool.RunAsync("sync", [])).EnsureSuccess("sync");
 
     /// <summary>One encryption in a fresh process, so its peak resident memory is its own; prints VmHWM in KiB.</summary>
     public static async Task<int> EncryptOnceAsync(string certificates, string input, string output)
@@ -158,7 +159,7 @@ internal static class EncryptBenchmark
     /// RAM-backed /dev/shm when it has room: disk writeback on this kind of machine swings a run by 2x either
     /// way for both tools, which would drown the encryption being compared. --dir DIR chooses another place.
     /// </summary>
-    internal static string WorkParent(string[] arguments, int sizeMiB)
+    private static string WorkParent(string[] arguments, int sizeMiB)
     {
         var index = Array.IndexOf(arguments, "--dir");
         if (index >= 0 && index + 1 < arguments.Length)

@@ -18,18 +18,19 @@ static int Usage()
         usage: dotnet run -c Release --project tests/SecureIntake.Benchmarks -- encrypt [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- upload [--size-mib N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- submissions [--count N] [--concurrency N] [--dir DIR]
-               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- queue [--count N] [--requests N]
-               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- mail [--count N]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- queue [--count N] [--requests N] [--dir DIR]
+               dotnet run -c Release --project tests/SecureIntake.Benchmarks -- mail [--count N] [--runs N] [--dir DIR]
                dotnet run -c Release --project tests/SecureIntake.Benchmarks -- attack [--hostile N] [--honest N] [--seconds N]
                       [--concurrency N] [--dir DIR] [--set Section:Name=value ...]
 
           encrypt   encrypts an N MiB file (default 1024) to two recipients (Curve25519 and RSA-4096)
                     with our core and with `gpg --encrypt --compress-algo none` in the same run, and
                     prints both throughputs, their ratio and our peak memory.
-          upload    uploads an N MiB file with curl over loopback three ways in one run: into a Kestrel
-                    endpoint that streams it to a null sink (the ceiling), into `secureintake web`
-                    (encrypt, fsync, commit), and `gpg --encrypt` of the same file; prints the three
-                    throughputs, the ratios and the server's peak memory.
+          upload    uploads an N MiB file with curl over loopback in one run: into a Kestrel endpoint
+                    that streams it to a null sink (the ceiling), into `secureintake web` (encrypt,
+                    fsync, commit); beside them `gpg --encrypt` of the same file and a copy with
+                    `dd conv=fsync` (the disk's ceiling), each median of N runs (default 3); prints
+                    the throughputs, the ratios and the server's peak memory.
           submissions
                     sends N small submissions (default 200), a given number at a time (default 8),
                     to `secureintake web` with production codename parameters; prints submissions/s
@@ -37,9 +38,15 @@ static int Usage()
                     errors (exit 1 on any error).
           queue     fills the database with N submissions (default 100000) and times the desk's
                     queue page over HTTP for several filters; prints p50/p99 per filter.
-          mail      delivers N emails of mixed sizes (default 10000) into a real Dovecot and drains
-                    them with one gateway pass; prints messages/s next to fetching them only, and
-                    peak memory.
+          mail      delivers N emails of mixed sizes (default 2000) into a real Dovecot and drains
+                    them with a gateway pass, alternating with fetching a copy of them only, in
+                    N rounds (default 3) after a warm-up round; prints median messages/s of both
+                    and peak memory.
+
+        Every benchmark but encrypt keeps its blobs and a PostgreSQL cluster with production
+        durability (fsync, synchronous_commit, full_page_writes on) under /var/tmp (--dir DIR
+        picks another place), and prints where they live, on which file system, and the
+        settings the server reports.
           attack    sends N honest submissions (default 200; form, message and a 1 MiB file, 8 at a
                     time) to one `secureintake web` on durable storage, first alone, then while N
                     hostile connections (default 1000: idle after the headers, idle after a boundary

@@ -33,11 +33,13 @@ internal static partial class QueueBenchmark
     {
         var count = EncryptBenchmark.Option(arguments, "--count", 100_000);
         var requests = EncryptBenchmark.Option(arguments, "--requests", 40);
-        using var work = new TemporaryDirectory("si-queue-");
+        var disk = BenchmarkStorage.DiskParent(arguments);
+        using var work = new TemporaryDirectory("si-queue-", disk);
         using var gpg = new GnuPgHome();
-        await using var postgres = await PostgresCluster.StartAsync();
+        await using var postgres = await BenchmarkStorage.StartDatabaseAsync(disk);
         Console.WriteLine($"queue benchmark: the desk's queue page over {count} submissions, {requests} requests per filter after a warm-up, " +
             $"{Environment.ProcessorCount} cores");
+        Console.WriteLine($"  database: {await BenchmarkStorage.DescribeAsync(postgres)}");
 
         var (certificates, _, _) = await EncryptBenchmark.MakeRecipientsAsync(gpg, work);
         var database = await postgres.CreateDatabaseAsync();

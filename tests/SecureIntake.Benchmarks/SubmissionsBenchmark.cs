@@ -21,11 +21,14 @@ internal static class SubmissionsBenchmark
     {
         var count = EncryptBenchmark.Option(arguments, "--count", 200);
         var concurrency = EncryptBenchmark.Option(arguments, "--concurrency", 8);
-        using var work = new TemporaryDirectory("si-many-", EncryptBenchmark.WorkParent(arguments, 64));
+        var disk = BenchmarkStorage.DiskParent(arguments);
+        using var work = new TemporaryDirectory("si-many-", disk);
         using var gpg = new GnuPgHome();
-        await using var postgres = await PostgresCluster.StartAsync();
+        await using var postgres = await BenchmarkStorage.StartDatabaseAsync(disk);
         Console.WriteLine($"submissions benchmark: {count} small submissions (a 1 KiB message each), {concurrency} at a time, " +
-            $"{Environment.ProcessorCount} cores, blobs in {Path.GetDirectoryName(work.Path)}");
+            $"{Environment.ProcessorCount} cores");
+        Console.WriteLine($"  blobs: {work.Path} ({BenchmarkStorage.FileSystemOf(work.Path)}); each is fsynced with its directory before \"received\"");
+        Console.WriteLine($"  database: {await BenchmarkStorage.DescribeAsync(postgres)}");
 
         var (certificates, _, _) = await EncryptBenchmark.MakeRecipientsAsync(gpg, work);
         var environment = WebService.Settings(await postgres.CreateDatabaseAsync(), Directory.CreateDirectory(work.File("blobs")).FullName);

@@ -42,13 +42,15 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     /// <summary>
     /// A cluster of its own. Tests leave <paramref name="durable"/> off: they need no crash safety from it. Benchmarks
-    /// that claim durable submissions turn it on, so that commits wait for fsync as a deployment's would.
+    /// turn it on, so that commits wait for fsync as a deployment's would, and put it in <paramref name="parent"/>,
+    /// a directory on disk (the temp directory may be a tmpfs). Under root the parent must be reachable by the
+    /// PostgreSQL service user.
     /// </summary>
-    public static async Task<PostgresCluster> StartAsync(bool durable = false)
+    public static async Task<PostgresCluster> StartAsync(bool durable = false, string? parent = null)
     {
         var binDirectory = FindBinaries();
         var runAs = Environment.UserName == "root" ? ServiceUser() : null;
-        var root = new TemporaryDirectory("si-pg-");
+        var root = new TemporaryDirectory("si-pg-", parent);
         var cluster = new PostgresCluster(binDirectory, runAs, root);
         if (runAs is not null)
         {
