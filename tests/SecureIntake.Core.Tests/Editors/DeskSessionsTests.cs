@@ -76,6 +76,25 @@ public sealed class DeskSessionsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_configured_short_idle_time_out_is_kept_and_use_within_it_keeps_the_session()
+    {
+        var sessions = new DeskSessions(_dataSource, _clock,
+            Microsoft.Extensions.Options.Options.Create(new EditorOptions { SessionIdleTimeout = TimeSpan.FromSeconds(20), SessionLifetime = TimeSpan.FromMinutes(2) }));
+        var (token, expiresAt) = await sessions.StartAsync(await AddAsync("short"), DeskSessionKind.Browser, CancellationToken.None);
+        Assert.Equal(Start + TimeSpan.FromMinutes(2), expiresAt);
+
+        // Used every 15 s, well past the 20 s time-out in all: each use counts, not only one a minute.
+        for (var use = 0; use < 4; use++)
+        {
+            _clock.Now += TimeSpan.FromSeconds(15);
+            Assert.NotNull(await sessions.FindAsync(token, DeskSessionKind.Browser, CancellationToken.None));
+        }
+
+        _clock.Now += TimeSpan.FromSeconds(21);
+        Assert.Null(await sessions.FindAsync(token, DeskSessionKind.Browser, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_second_factor_reset_ends_that_editors_live_sessions_and_no_one_elses()
     {
         var carol = await AddAsync("carol");

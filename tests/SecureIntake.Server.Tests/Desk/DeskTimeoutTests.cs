@@ -2,12 +2,13 @@ using System.Net;
 
 namespace SecureIntake.Server.Tests.Desk;
 
-/// <summary>A desk server whose sessions time out after 20 idle seconds, so the time-out can be watched end to end.</summary>
+/// <summary>A desk server whose sessions time out after 20 idle seconds and end a minute after sign-in, so both can be watched end to end.</summary>
 public sealed class ShortSessionDesk : IAsyncLifetime, IDisposable
 {
     public const int IdleSeconds = 20;
+    public const int LifetimeSeconds = 60;
 
-    public DeskService Desk { get; } = new([$"--Editors:SessionIdleTimeout=00:00:{IdleSeconds}"]);
+    public DeskService Desk { get; } = new([$"--Editors:SessionIdleTimeout=00:00:{IdleSeconds}", "--Editors:SessionLifetime=00:01:00"]);
 
     public Task InitializeAsync() => Desk.InitializeAsync();
 
@@ -49,6 +50,32 @@ public sealed class DeskTimeoutTests(ShortSessionDesk fixture) : IClassFixture<S
         Assert.Equal("/desk/sign-in", after.Headers.Location!.ToString());
         Assert.Equal(0L, await _desk.ScalarAsync<long>("SELECT count(*) FROM desk_sessions s JOIN editors e ON e.id = s.editor_id WHERE e.name = 'quinn'"));
         Assert.Equal(HttpStatusCode.OK, (await busy.GetAsync(new Uri("/desk", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_desk_session_in_constant_use_ends_at_its_configured_lifetime()
+    {
+        var secret = await _desk.AddEditorAsync("sam");
+        using var sam = await _desk.SignedInBrowserAsync("sam", secret);
+
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (!await _desk.ScalarAsync<bool>($"""
+            SELECT coalesce(bool_and(clock_timestamp() - s.created_at > interval '{ShortSessionDesk.LifetimeSeconds + 1} seconds'), false)
+            FROM desk_sessions s JOIN editors e ON e.id = s.editor_id WHERE e.name = 'sam'
+            """))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "sam's session never reached its lifetime");
+            if (await IdleLongerThanAsync("sam", ShortSessionDesk.IdleSeconds / 4))
+            {
+                Assert.Equal(HttpStatusCode.OK, (await sam.GetAsync(new Uri("/desk", UriKind.Relative))).StatusCode);
+            }
+
+            await Task.Delay(250);
+        }
+
+        using var after = await sam.GetAsync(new Uri("/desk", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Equal("/desk/sign-in", after.Headers.Location!.ToString());
     }
 
     private Task<bool> IdleLongerThanAsync(string editor, int seconds) => _desk.ScalarAsync<bool>($"""
