@@ -112,7 +112,8 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
 
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            using var wrong = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", "not the password at all", desk.NextCode("dave", secret));
+            // The password is wrong, so the code is never looked at: a fixed one keeps the fresh codes for the end.
+            using var wrong = await DeskService.SignInAsync(desk.NewDeskBrowser(), "dave", "not the password at all", "000000");
             Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         }
 
