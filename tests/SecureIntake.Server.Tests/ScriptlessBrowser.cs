@@ -24,7 +24,7 @@ internal static class ScriptlessBrowser
     /// </summary>
     public static void WaitForHeading(ChromeDriver browser, string expected)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         var seen = "";
         while (DateTime.UtcNow < deadline)
         {
@@ -44,7 +44,7 @@ internal static class ScriptlessBrowser
             Thread.Sleep(100);
         }
 
-        Assert.Fail($"expected the heading '{expected}', the page still shows '{seen}': {browser.FindElement(By.TagName("main")).Text}");
+        Assert.Fail($"expected the heading '{expected}' within 90 s, the page still shows '{seen}': {browser.FindElement(By.TagName("main")).Text}");
     }
 
     /// <summary>Kept beside the test results for a person to look at; the assertions do not depend on it.</summary>

@@ -51,6 +51,37 @@ internal static class SecureIntakeCli
         return new RunningService(process, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{deskPort}"));
     }
 
+    /// <summary>
+    /// Starts a role and waits until it answers. The two ports were free a moment ago, but another process (another
+    /// test run on this machine) may take one before the server binds it: then it starts over on new ports.
+    /// </summary>
+    public static Task<RunningService> StartReadyAsync(string connectionString, string role, params string[] settings) =>
+        StartReadyAsync(() => Start(connectionString, role, settings));
+
+    /// <summary>Starts what <paramref name="start"/> starts until it answers on ports of its own (three tries).</summary>
+    public static async Task<RunningService> StartReadyAsync(Func<RunningService> start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        for (var attempt = 1; ; attempt++)
+        {
+            var service = start();
+            try
+            {
+                await service.WaitUntilReadyAsync();
+                return service;
+            }
+            catch (PortTakenException) when (attempt < 3)
+            {
+                await service.DisposeAsync();
+            }
+            catch
+            {
+                await service.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
     // Blobs of every test share one directory that lives as long as the test run; tests here do not count them.
     private static readonly Lazy<string> BlobDirectory = new(() => Directory.CreateTempSubdirectory("si-server-blobs-").FullName);
 
@@ -95,10 +126,7 @@ internal sealed class RunningService(Process process, Uri address, Uri deskAddre
         {
             while (!await IsHealthyAsync(client, listener))
             {
-                if (Process.HasExited)
-                {
-                    throw new InvalidOperationException($"secureintake exited with {Process.ExitCode}: {await _error}{await _output}");
-                }
+                await ThrowIfExitedAsync();
 
                 if (DateTime.UtcNow > deadline)
                 {
@@ -108,6 +136,25 @@ internal sealed class RunningService(Process process, Uri address, Uri deskAddre
                 await Task.Delay(200);
             }
         }
+
+        // Another server that took our port answers /healthz too; ours then exits on its failed bind.
+        await ThrowIfExitedAsync();
+    }
+
+    private async Task ThrowIfExitedAsync()
+    {
+        if (!Process.HasExited)
+        {
+            return;
+        }
+
+        var printed = await _error + await _output;
+        if (printed.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new PortTakenException($"secureintake could not bind its port: {printed}");
+        }
+
+        throw new InvalidOperationException($"secureintake exited with {Process.ExitCode}: {printed}");
     }
 
     private static async Task<bool> IsHealthyAsync(HttpClient client, Uri listener)
@@ -131,7 +178,7 @@ internal sealed class RunningService(Process process, Uri address, Uri deskAddre
             await ExternalTool.RunAsync("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await Process.WaitForExitAsync(timeout.Token);
         return (Process.ExitCode, await _output + await _error);
     }
@@ -147,3 +194,6 @@ internal sealed class RunningService(Process process, Uri address, Uri deskAddre
         Process.Dispose();
     }
 }
+
+/// <summary>The server lost the race for a port it was handed as free; starting over on new ports is safe.</summary>
+internal sealed class PortTakenException(string message) : InvalidOperationException(message);

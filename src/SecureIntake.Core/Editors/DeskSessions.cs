@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace SecureIntake.Core.Editors;
@@ -17,14 +18,17 @@ public enum DeskSessionKind
 /// Signed-in editors. The token is random and only its SHA-256 is stored, so the database alone signs no one
 /// in; sessions of a disabled editor stop working at once, because every lookup checks the account.
 /// </summary>
-public sealed class DeskSessions(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class DeskSessions(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<EditorOptions>? options = null)
 {
     public static readonly TimeSpan BrowserIdleTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan BrowserLifetime = TimeSpan.FromHours(12);
     public static readonly TimeSpan ToolLifetime = TimeSpan.FromHours(1);
 
-    // last_seen_at is written at most this often, not on every request.
-    private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
+    private readonly TimeSpan _idleTimeout = options?.Value.SessionIdleTimeout ?? BrowserIdleTimeout;
+    private readonly TimeSpan _lifetime = options?.Value.SessionLifetime ?? BrowserLifetime;
+
+    // last_seen_at is written at most this often, not on every request; often enough that use keeps a short idle time-out alive.
+    private TimeSpan TouchInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, _idleTimeout.Ticks / 4));
 
     public async Task<(string Token, DateTimeOffset ExpiresAt)> StartAsync(Editor editor, DeskSessionKind kind, CancellationToken cancellationToken)
     {
@@ -39,7 +43,7 @@ public sealed class DeskSessions(NpgsqlDataSource dataSource, TimeProvider clock
         command.Parameters.AddWithValue("kind", KindText(kind));
         command.Parameters.AddWithValue("now", now);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return (token, now + (kind == DeskSessionKind.Tool ? ToolLifetime : BrowserLifetime));
+        return (token, now + (kind == DeskSessionKind.Tool ? ToolLifetime : _lifetime));
     }
 
     /// <summary>The editor a token belongs to, or null when it is unknown, timed out, or the editor is disabled.</summary>
@@ -74,7 +78,7 @@ public sealed class DeskSessions(NpgsqlDataSource dataSource, TimeProvider clock
 
         var expired = kind == DeskSessionKind.Tool
             ? now - created > ToolLifetime
-            : now - created > BrowserLifetime || now - lastSeen > BrowserIdleTimeout;
+            : now - created > _lifetime || now - lastSeen > _idleTimeout;
         if (expired)
         {
             await EndAsync(token, cancellationToken).ConfigureAwait(false);

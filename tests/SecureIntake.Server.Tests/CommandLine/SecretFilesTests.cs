@@ -25,9 +25,9 @@ public sealed class SecretFilesTests(ServerTestKeys keys) : IDisposable
         var pepperFile = await WriteSecretAsync("pepper", pepper + "\n");
 
         string codename;
-        await using (var fromFile = StartWeb(database, new() { ["SECUREINTAKE_Codenames__Pepper"] = "" }, $"--Codenames:PepperFile={pepperFile}"))
+        await using (var fromFile = await SecureIntakeCli.StartReadyAsync(() =>
+            StartWeb(database, new() { ["SECUREINTAKE_Codenames__Pepper"] = "" }, $"--Codenames:PepperFile={pepperFile}")))
         {
-            await fromFile.WaitUntilReadyAsync();
             using var witness = WitnessForms.NewBrowserlikeClient(fromFile.Address);
             using var received = await witness.PostAsync(new Uri("/en/submit", UriKind.Relative),
                 WitnessForms.Multipart(await WitnessForms.TokenAsync(witness), "sent while the pepper came from a file"));
@@ -37,8 +37,7 @@ public sealed class SecretFilesTests(ServerTestKeys keys) : IDisposable
         }
 
         // The same pepper given directly finds the thread: the file's content (less its line end) was the pepper.
-        await using var direct = StartWeb(database, new() { ["SECUREINTAKE_Codenames__Pepper"] = pepper });
-        await direct.WaitUntilReadyAsync();
+        await using var direct = await SecureIntakeCli.StartReadyAsync(() => StartWeb(database, new() { ["SECUREINTAKE_Codenames__Pepper"] = pepper }));
         using var returning = WitnessForms.NewBrowserlikeClient(direct.Address);
         using var signIn = await returning.PostAsync(new Uri("/en/return", UriKind.Relative),
             new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(returning, "/en/return")), new("codename", codename)]));
@@ -206,7 +205,7 @@ public sealed class SecretFilesTests(ServerTestKeys keys) : IDisposable
             }
 
             // The reload is a signal the server handles in its own time: wait until it asks for the password.
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(90);
             while (await ConnectsWithoutPasswordAsync(cluster, role))
             {
                 Assert.True(DateTime.UtcNow < deadline, "the cluster still lets the role in without a password");

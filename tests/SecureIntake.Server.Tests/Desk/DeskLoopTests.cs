@@ -62,15 +62,18 @@ public sealed partial class DeskLoopTests(DeskService desk) : IClassFixture<Desk
         var session = work.File("session.json");
         (await ExternalTool.RunAsync("dotnet", [DeskTool, "login", "--server", desk.DeskAddress.ToString(), "--name", "alice", "--session", session],
             Encoding.UTF8.GetBytes($"{DeskService.Password}\n{desk.NextCode("alice", secret)}\n"))).EnsureSuccess("secureintake-desk login");
-        var folder = work.File("pulled");
+        // Deep inside the work folder, so wherever "../../" would land is a folder this test owns and searches.
+        var folder = Path.Combine(work.Path, "editor", "cases", "pulled");
         var pull = (await ExternalTool.RunAsync("dotnet", [DeskTool, "pull", id, "--key", desk.Keys.SecretKey, "-o", folder, "--session", session],
             Encoding.UTF8.GetBytes("\n"))).EnsureSuccess("secureintake-desk pull");
 
+        // First where the file must not be, then where it must.
+        Assert.False(File.Exists(Path.GetFullPath(Path.Combine(folder, "../../приказ.pdf"))), "the file escaped to where its name pointed");
+        Assert.Equal([Path.Combine(folder, "приказ.pdf")], Directory.GetFiles(work.Path, "*приказ*", SearchOption.AllDirectories));
         Assert.Equal(document, await File.ReadAllBytesAsync(Path.Combine(folder, "приказ.pdf")));
         var texts = Directory.GetFiles(folder, "*.txt").Select(File.ReadAllText).ToList();
         Assert.Contains("Стреляли у акимата в 14:10.", texts);
         Assert.Contains("Спасибо. Где вы стояли?", texts);
-        Assert.DoesNotContain(Directory.GetFiles(work.Path, "приказ.pdf", SearchOption.AllDirectories), f => !f.StartsWith(folder, StringComparison.Ordinal));
         Assert.True(pull.ExitCode == 0, pull.Error);
 
         var audit = await browser.GetStringAsync(new Uri("/desk/audit", UriKind.Relative));

@@ -15,7 +15,16 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
     public const string Password = "kettle-orbit-mangrove-17";
     private readonly TemporaryDirectory _blobs = new("si-desk-blobs-");
     private readonly Dictionary<string, long> _lastStep = [];
+    private readonly string[] _settings;
     private RunningService? _service;
+
+    public DeskService()
+        : this([])
+    {
+    }
+
+    /// <param name="settings">Settings on the server's command line, after the test defaults.</param>
+    internal DeskService(string[] settings) => _settings = settings;
 
     public ServerTestKeys Keys { get; } = new();
 
@@ -34,8 +43,7 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
         await Keys.InitializeAsync();
         Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
-        _service = SecureIntakeCli.Start(Database, "web", $"--Storage:BlobDirectory={_blobs.Path}");
-        await _service.WaitUntilReadyAsync();
+        _service = await SecureIntakeCli.StartReadyAsync(Database, "web", [$"--Storage:BlobDirectory={_blobs.Path}", .. _settings]);
     }
 
     public async Task DisposeAsync()
@@ -62,10 +70,21 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
         return Totp.FromBase32(secret.Groups[1].Value);
     }
 
-    /// <summary>The next code an authenticator would show that the server has not seen yet (codes work once).</summary>
+    /// <summary>
+    /// The next code an authenticator would show that the server has not seen yet (codes work once). A test that
+    /// signs the same editor in several times within 30 s runs ahead of the clock; the server accepts one step of
+    /// drift, so beyond that this waits until the clock has caught up.
+    /// </summary>
     public string NextCode(string name, byte[] secret)
     {
         var step = Math.Max(Totp.StepAt(DateTimeOffset.UtcNow), _lastStep.GetValueOrDefault(name) + 1);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
+        while (step > Totp.StepAt(DateTimeOffset.UtcNow) + 1)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the clock did not reach the next TOTP step");
+            Thread.Sleep(250);
+        }
+
         _lastStep[name] = step;
         return Totp.Code(secret, step);
     }
@@ -91,12 +110,33 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Posts a desk form the way the page's own form does: with the session's form token read from the page.</summary>
-    public static async Task<HttpResponseMessage> PostDeskFormAsync(HttpClient browser, string page, string action, params (string Key, string Value)[] fields)
+    public static async Task<HttpResponseMessage> PostDeskFormAsync(HttpClient browser, string page, string action, params (string Key, string Value)[] fields) =>
+        await PostWithTokenAsync(browser, await FormTokenAsync(browser, page), action, fields);
+
+    /// <summary>Posts a desk form with the form token given (null: none at all), as a forging site or a stale page would.</summary>
+    public static Task<HttpResponseMessage> PostWithTokenAsync(HttpClient browser, string? token, string action, params (string Key, string Value)[] fields) =>
+        browser.PostAsync(new Uri(action, UriKind.Relative), new FormUrlEncodedContent(
+            [.. token is null ? [] : new[] { new KeyValuePair<string, string>("form", token) }, .. fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))]));
+
+    /// <summary>The form token the desk put on <paramref name="page"/> for this browser's session.</summary>
+    public static async Task<string> FormTokenAsync(HttpClient browser, string page = "/desk")
     {
         var html = await browser.GetStringAsync(new Uri(page, UriKind.Relative));
-        var token = FormTokenPattern().Match(html).Groups[1].Value;
-        return await browser.PostAsync(new Uri(action, UriKind.Relative),
-            new FormUrlEncodedContent([new("form", token), .. fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))]));
+        var token = FormTokenPattern().Match(html);
+        Assert.True(token.Success, $"no form token on {page}");
+        return token.Groups[1].Value;
+    }
+
+    /// <summary>What a post can carry instead of its own session's token: nothing, a made-up value, another session's token.</summary>
+    public static async Task<IReadOnlyList<(string What, string? Token)>> WrongTokensAsync(HttpClient otherSession) =>
+        [("no form token", null), ("a forged form token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("another session's form token", await FormTokenAsync(otherSession))];
+
+    /// <summary>One value from the server's database, for checking what a refused request left behind.</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(Database);
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     [GeneratedRegex(@"TOTP secret[^:]*: ([A-Z2-7]+)")]

@@ -22,8 +22,7 @@ public sealed class ServiceRolesTests(ServerTestKeys keys)
     {
         var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         Assert.Equal(0, (await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable)).ExitCode);
-        await using var service = SecureIntakeCli.Start(database, "all");
-        await service.WaitUntilReadyAsync();
+        await using var service = await SecureIntakeCli.StartReadyAsync(database, "all");
         using var client = new HttpClient { BaseAddress = service.Address };
 
         using var robots = await client.GetAsync(new Uri("/robots.txt", UriKind.Relative));
