@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Testing;
 
@@ -7,14 +5,11 @@ namespace SecureIntake.Core.Tests.Blobs;
 
 /// <summary>
 /// Disk room claimed as bytes arrive, on the real file system of the temporary directory, with its free space
-/// modelled as a disk of <see cref="DiskBytes"/> holding only that directory: what its files have allocated
-/// (preallocated claims included, as the kernel counts them) is taken from it. So the outcome depends neither on
-/// how much this machine has free nor on other processes writing to the same disk meanwhile.
+/// that of a <see cref="ModelledDisk"/>.
 /// </summary>
 public sealed class DiskClaimTests : IDisposable
 {
     private const long Step = DiskClaims.StepBytes;
-    private const long DiskBytes = 32 * Step;
     private readonly TemporaryDirectory _directory = new("si-claims-");
 
     public void Dispose() => _directory.Dispose();
@@ -23,7 +18,7 @@ public sealed class DiskClaimTests : IDisposable
     public async Task Claims_of_one_store_count_for_another_on_the_same_directory()
     {
         // Two stores stand in for two processes (web and worker): each opens its own lock on the directory.
-        var floor = DiskBytes - (16 * Step);
+        var floor = ModelledDisk.Bytes - (16 * Step);
         var web = Store(floor);
         var worker = Store(floor);
 
@@ -85,7 +80,7 @@ public sealed class DiskClaimTests : IDisposable
     [Fact]
     public async Task A_refused_blob_is_deleted_and_its_room_given_back()
     {
-        var floor = DiskBytes - (16 * Step);
+        var floor = ModelledDisk.Bytes - (16 * Step);
         var store = Store(floor);
         var blob = store.Create();
         var written = 0L;
@@ -105,21 +100,7 @@ public sealed class DiskClaimTests : IDisposable
         Assert.True(await EventuallyAsync(() => store.HasRoomToStart), "the room claimed by the refused blob did not come back");
     }
 
-    private BlobStore Store(long minimumFreeBytes) =>
-        new(Options.Create(new BlobStoreOptions { BlobDirectory = _directory.Path, MinimumFreeBytes = minimumFreeBytes }), NullLogger<BlobStore>.Instance, ModelledFreeBytes);
-
-    /// <summary>The modelled disk's free space: its size less what the directory holds allocated (du counts st_blocks, claims past a file's end included).</summary>
-    private static long ModelledFreeBytes(string directory)
-    {
-        using var du = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("du", ["--block-size=1", "--summarize", directory])
-        {
-            RedirectStandardOutput = true,
-        })!;
-        var output = du.StandardOutput.ReadToEnd();
-        du.WaitForExit();
-        Assert.True(du.ExitCode == 0, $"du exited with {du.ExitCode}");
-        return DiskBytes - long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private BlobStore Store(long minimumFreeBytes) => ModelledDisk.Store(_directory.Path, minimumFreeBytes);
 
     /// <summary>Freed blocks may come back a moment after a delete; the 60 s is only a safety net.</summary>
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
