@@ -23,10 +23,16 @@ public sealed class BlobStore
     private readonly DiskClaims _claims;
 
     public BlobStore(IOptions<BlobStoreOptions> options, ILogger<BlobStore> logger)
+        : this(options, logger, freeBytesOf: null)
+    {
+    }
+
+    /// <summary>For tests whose outcome must not depend on how much the machine's disk has free, or on who else writes to it.</summary>
+    internal BlobStore(IOptions<BlobStoreOptions> options, ILogger<BlobStore> logger, Func<string, long>? freeBytesOf)
     {
         ArgumentNullException.ThrowIfNull(options);
         _directory = options.Value.BlobDirectory;
-        _claims = new DiskClaims(_directory, options.Value.MinimumFreeBytes, logger);
+        _claims = new DiskClaims(_directory, options.Value.MinimumFreeBytes, logger, freeBytesOf);
     }
 
     public BlobStore(IOptions<BlobStoreOptions> options)

@@ -14,11 +14,14 @@ internal sealed partial class DiskClaims
     private readonly string _directory;
     private readonly long _minimumFreeBytes;
     private readonly ILogger _logger;
+    private readonly Func<string, long> _freeBytesOf;
     private volatile bool _preallocates = true;
 
-    public DiskClaims(string directory, long minimumFreeBytes, ILogger logger)
+    /// <param name="freeBytesOf">The free space of the directory's file system; the kernel's figure unless a test models a disk of its own.</param>
+    public DiskClaims(string directory, long minimumFreeBytes, ILogger logger, Func<string, long>? freeBytesOf = null)
     {
         _directory = directory;
+        _freeBytesOf = freeBytesOf ?? (d => new DriveInfo(d).AvailableFreeSpace);
         _minimumFreeBytes = minimumFreeBytes;
         _logger = logger;
         if (NativeFiles.CanPreallocate(directory) == false)
@@ -34,7 +37,7 @@ internal sealed partial class DiskClaims
     /// </summary>
     public const long StepBytes = 4L << 20;
 
-    public long FreeBytes => new DriveInfo(_directory).AvailableFreeSpace;
+    public long FreeBytes => _freeBytesOf(_directory);
 
     /// <summary>Whether a new upload can take its first step without going below the floor.</summary>
     public bool HasRoomForAStep => FreeBytes - StepBytes >= _minimumFreeBytes;

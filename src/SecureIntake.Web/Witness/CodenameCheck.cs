@@ -19,6 +19,10 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, I
     private readonly SemaphoreSlim _running = new(RunningAtOnce);
     private readonly int _maxInLine = RunningAtOnce + limits.Value.MaxWaitingCodenameChecks;
     private int _inLine;
+    private int _checking;
+
+    /// <summary>How many checks hold a place right now (hashing or looking up); never more than two.</summary>
+    internal int Checking => Volatile.Read(ref _checking);
 
     /// <summary>The thread a codename opens, or null; refused with the busy problem when too many are waiting.</summary>
     public async Task<ThreadAccess?> FindAsync(string typed, CancellationToken cancellationToken)
@@ -43,6 +47,7 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, I
     {
         var started = clock.GetTimestamp();
         await _running.WaitAsync(cancellationToken);
+        Interlocked.Increment(ref _checking);
         try
         {
             var secrets = await codenames.DeriveAsync(typed, cancellationToken);
@@ -56,6 +61,7 @@ internal sealed class CodenameCheck(Codenames codenames, IntakeService intake, I
         }
         finally
         {
+            Interlocked.Decrement(ref _checking);
             _running.Release();
             var left = MinimumDuration - clock.GetElapsedTime(started);
             if (left > TimeSpan.Zero)

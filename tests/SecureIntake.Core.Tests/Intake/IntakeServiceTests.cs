@@ -269,12 +269,11 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
     }
 
+    // On a disk of its own, so the machine's free space and other writers do not decide where the floor falls.
     private IntakeService IntakeWithFloor(long minimumFreeBytes) =>
-        new(new RecipientStore(_dataSource, TimeProvider.System),
-            new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobDirectory.Path, MinimumFreeBytes = minimumFreeBytes })),
-            _dataSource, TimeProvider.System);
+        new(new RecipientStore(_dataSource, TimeProvider.System), Blobs.ModelledDisk.Store(_blobDirectory.Path, minimumFreeBytes), _dataSource, TimeProvider.System);
 
-    private long FreeBytes() => new DriveInfo(_blobDirectory.Path).AvailableFreeSpace;
+    private long FreeBytes() => Blobs.ModelledDisk.FreeBytes(_blobDirectory.Path);
 
     private async Task<byte[]> DecryptWithGpgAsync(Guid blob) =>
         (await _gpg.DecryptAsync(Path.Combine(_blobDirectory.Path, blob.ToString("N")))).EnsureSuccess("gpg --decrypt").Output;

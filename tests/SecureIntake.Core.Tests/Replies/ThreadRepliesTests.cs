@@ -14,7 +14,7 @@ using SecureIntake.Testing;
 
 namespace SecureIntake.Core.Tests.Replies;
 
-public sealed class ThreadRepliesTests : IAsyncLifetime, IDisposable
+public sealed partial class ThreadRepliesTests : IAsyncLifetime, IDisposable
 {
     private readonly GnuPgHome _gpg = new();
     private readonly TemporaryDirectory _blobDirectory = new("si-blobs-");
@@ -77,14 +77,31 @@ public sealed class ThreadRepliesTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task The_stored_reply_key_says_nothing_of_when_the_witness_wrote()
     {
+        var from = DateTimeOffset.UtcNow;
         var submission = await SubmitAsync(NewSecrets());
         var certificate = await ScalarAsync<byte[]>($"SELECT reply_certificate FROM submissions WHERE id = '{submission}'");
+        var until = DateTimeOffset.UtcNow;
 
         var threadKey = RecipientKeyReader.Read(certificate, DateTimeOffset.UtcNow).Single().Key!;
         Assert.Equal(ThreadKey.FixedCreationTime, threadKey.EncryptionKeyCreated.UtcDateTime);
         var listing = (await _gpg.RunAsync(["--list-packets"], certificate)).EnsureSuccess("gpg --list-packets").OutputText;
-        Assert.DoesNotContain(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), listing, StringComparison.Ordinal);
+
+        // gpg prints key and signature times as "created <unix seconds>" and signature subpackets as "sig created <day>".
+        // None may fall on the day the witness wrote, on either side of midnight if the test ran across it.
+        var times = CreatedSeconds().Matches(listing).Select(m => DateTimeOffset.FromUnixTimeSeconds(long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var days = CreatedDays().Matches(listing).Select(m => DateOnly.ParseExact(m.Groups[1].Value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(times);
+        Assert.NotEmpty(days);
+        var writtenOn = new[] { DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(until.UtcDateTime) };
+        Assert.All(times, t => Assert.DoesNotContain(DateOnly.FromDateTime(t.UtcDateTime), writtenOn));
+        Assert.All(days, d => Assert.DoesNotContain(d, writtenOn));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<!sig )created (\d+)")]
+    private static partial System.Text.RegularExpressions.Regex CreatedSeconds();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"sig created (\d{4}-\d{2}-\d{2})")]
+    private static partial System.Text.RegularExpressions.Regex CreatedDays();
 
     [Fact]
     public async Task A_submission_without_a_codename_gets_no_reply_and_nothing_is_stored()

@@ -124,7 +124,14 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         var old = await SubmitAsync("web");
         var kept = await SubmitAsync("web");
         await _actions.SetHoldAsync(_alice, kept, true, CancellationToken.None);
-        var oldBlobs = (await _actions.DetailsAsync(old, _listing, CancellationToken.None))!.Items.Select(i => i.Id).ToList();
+        var oldItems = (await _actions.DetailsAsync(old, _listing, CancellationToken.None))!.Items;
+        var keptItems = (await _actions.DetailsAsync(kept, _listing, CancellationToken.None))!.Items;
+        // Each submission holds its one file and its batch's manifest: an empty list would let the checks below pass without looking.
+        Assert.Equal(["file", "manifest"], oldItems.Select(i => i.Kind).Order());
+        Assert.Equal(["file", "manifest"], keptItems.Select(i => i.Kind).Order());
+        var oldBlobs = oldItems.Select(i => i.Id).ToList();
+        var keptBlobs = keptItems.Select(i => i.Id).ToList();
+        Assert.All(oldBlobs.Concat(keptBlobs), blob => Assert.True(_blobs.Length(blob) > 0, $"blob {blob} is on disk before the sweep"));
         var sweep = new RetentionSweep(_dataSource, _actions, _clock, NullLogger<RetentionSweep>.Instance);
 
         _clock.Now = Start.AddDays(88);
@@ -137,6 +144,7 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         Assert.Null(await _listing.FindAsync(old, CancellationToken.None));
         Assert.NotNull(await _listing.FindAsync(kept, CancellationToken.None));
         Assert.All(oldBlobs, blob => Assert.Equal(-1, _blobs.Length(blob)));
+        Assert.All(keptBlobs, blob => Assert.True(_blobs.Length(blob) > 0, $"blob {blob} of the held submission is still on disk"));
         Assert.Contains(await _audit.ListAsync(1, CancellationToken.None), e => e.Action == "deleted" && e.SubmissionId == old && e.EditorName is null);
     }
 

@@ -33,7 +33,7 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
         {
             "boundary differs" => [.. Encoding.ASCII.GetBytes(tokenPart.Replace(Boundary, "ABC", StringComparison.Ordinal)), .. "--ABC--\r\n"u8],
             "unterminated" => Encoding.UTF8.GetBytes(tokenPart + "--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nВ 14:10 стреляли"),
-            "cut off in a file" => [.. Encoding.ASCII.GetBytes(tokenPart + FilePartHead("видео.mp4")), .. new byte[200_000]],
+            "cut off in a file" => [.. Encoding.UTF8.GetBytes(tokenPart + FilePartHead("видео.mp4")), .. new byte[200_000]],
             "garbage" => [0, 0xff, .. "not multipart at all"u8],
             "a field our form never sends" => Encoding.UTF8.GetBytes(tokenPart + "--XYZ\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\nxxxx\r\n--XYZ--\r\n"),
             "content in an empty file input" => Encoding.UTF8.GetBytes(tokenPart + FilePartHead("") + "hidden\r\n--XYZ--\r\n"),
@@ -44,14 +44,14 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
         {
             var response = await PostAsync("/ru/submit", cookie, body);
             AssertRussianPage(response, HttpStatusCode.BadRequest, RussianMalformed);
-        });
+        }, "В 14:10 стреляли", "видео.mp4", "hidden", token);
     }
 
     [Fact]
     public async Task A_chunked_body_over_the_limit_gets_413_in_the_witness_language_and_nothing_is_kept()
     {
         var (cookie, token) = await service.FormAsync();
-        var content = Encoding.ASCII.GetBytes(TokenPart(token) + FilePartHead("big.bin"));
+        var content = Encoding.ASCII.GetBytes(TokenPart(token) + FilePartHead("square-video.bin"));
         var chunked = new MemoryStream();
         WriteChunk(chunked, content);
         for (var sent = 0; sent <= HostileService.MaxRequestBytes; sent += 64 * 1024)
@@ -67,7 +67,7 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
             var response = await RawHttp.SendAsync(service.Address, RawHttp.Request("POST", "/ru/submit", service.Address, cookie, $"multipart/form-data; boundary={Boundary}",
                 ["Transfer-Encoding: chunked"], chunked.ToArray(), contentLength: false));
             AssertRussianPage(response, HttpStatusCode.RequestEntityTooLarge, "Отправка больше 1 МБ");
-        });
+        }, "square-video.bin", token);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
             var response = await connection.ReadResponseAsync(TimeSpan.FromSeconds(HostileService.StallSeconds + 60));
             AssertRussianPage(response, HttpStatusCode.RequestTimeout, "Соединение слишком долго ничего не передавало");
             Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(30)));
-        });
+        }, "видео.mp4", token);
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
         {
             var again = await PostAsync("/ru/submit", cookie, whole);
             AssertRussianPage(again, HttpStatusCode.Forbidden, "Срок действия формы истёк");
-        });
+        }, "целиком", token);
     }
 
     [Theory]
@@ -234,9 +234,49 @@ public sealed class HostileRequestTests(HostileService service) : IClassFixture<
             Assert.Equal(HttpStatusCode.Gone, followUp.StatusCode);
             Assert.Contains("<html lang=\"ru\">", page, StringComparison.Ordinal);
             Assert.Contains("Этой отправки больше нет", page, StringComparison.Ordinal);
-        });
+        }, "второе", codename);
         using var thread = await witness.GetAsync(new Uri("/ru/thread", UriKind.Relative));
         Assert.Equal("/ru/return", thread.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task A_follow_up_without_its_token_with_another_sessions_token_or_with_a_used_one_is_refused_in_the_witness_language_and_nothing_is_kept()
+    {
+        using var witness = WitnessForms.NewBrowserlikeClient(service.Address);
+        var codename = await SignedInAsync(witness);
+        using var someoneElse = WitnessForms.NewBrowserlikeClient(service.Address);
+        await SignedInAsync(someoneElse);
+        var othersToken = await WitnessForms.TokenAsync(someoneElse, "/ru/thread");
+        var token = await WitnessForms.TokenAsync(witness, "/ru/thread");
+        using (var answer = await witness.PostAsync(new Uri("/ru/thread", UriKind.Relative), WitnessForms.Multipart(token, "ответ на вопрос")))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode); // the session is live and this token is good: only what changes below is refused
+        }
+
+        await service.AssertNothingStoredAsync(async () =>
+        {
+            var withoutToken = new MultipartFormDataContent { { new StringContent("без токена", Encoding.UTF8), "message" } };
+            var forms = new[] { ("no token", withoutToken), ("another session's", WitnessForms.Multipart(othersToken, "чужой токен")), ("used", WitnessForms.Multipart(token, "токен повторно")) };
+            foreach (var (which, form) in forms)
+            {
+                using var refused = await witness.PostAsync(new Uri("/ru/thread", UriKind.Relative), form);
+                var page = await refused.Content.ReadAsStringAsync();
+                Assert.True(refused.StatusCode == HttpStatusCode.Forbidden, $"{which} token: {(int)refused.StatusCode} {page}");
+                Assert.Contains("<html lang=\"ru\">", page, StringComparison.Ordinal);
+                Assert.Contains("Срок действия формы истёк", page, StringComparison.Ordinal);
+            }
+        }, "без токена", "чужой токен", "токен повторно", codename);
+    }
+
+    /// <summary>A witness who submitted on the Russian form and came back with the codename; returns it.</summary>
+    private static async Task<string> SignedInAsync(HttpClient witness)
+    {
+        using var receipt = await witness.PostAsync(new Uri("/ru/submit", UriKind.Relative), WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/ru/submit"), "первое"));
+        var codename = ReturnTests.CodenameIn(await receipt.Content.ReadAsStringAsync());
+        using var signIn = await witness.PostAsync(new Uri("/ru/return", UriKind.Relative),
+            new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(witness, "/ru/return")), new("codename", codename)]));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        return codename;
     }
 
     private Task<RawResponse> PostAsync(string path, string cookie, byte[] body) =>

@@ -9,6 +9,10 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
     private const string UserAgent = "Mozilla/5.0 (WitnessPhone-7f3a9c) Gecko/20100101 Firefox/128.0";
     private const string ForwardedFor = "203.0.113.77";
     private const string Referrer = "http://referrer-marker-5d1e.example/page";
+    private const string Message = "message-marker-3b7e: стреляли у акимата";
+    private const string FileName = "file-name-marker-a4c2.pdf";
+    private const string FileContent = "file-content-marker-e90d";
+    private const string FollowUp = "follow-up-marker-62fa";
     private readonly TemporaryDirectory _blobs = new("si-privacy-blobs-");
 
     [Fact]
@@ -28,9 +32,23 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
             (await client.SendAsync(page)).EnsureSuccessStatusCode();
         }
 
-        using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = WitnessForms.Multipart(await WitnessForms.TokenAsync(client), "testimony") };
+        var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(client), Message);
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(FileContent)), "files", FileName);
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = form };
         AddIdentifyingHeaders(post);
-        (await client.SendAsync(post)).EnsureSuccessStatusCode();
+        using var receipt = await client.SendAsync(post);
+        receipt.EnsureSuccessStatusCode();
+        var codename = ReturnTests.CodenameIn(await receipt.Content.ReadAsStringAsync());
+
+        // The witness comes back with the codename and answers: the codename and the follow-up go through the logs' reach too.
+        using var signIn = new HttpRequestMessage(HttpMethod.Post, "/en/return")
+        {
+            Content = new FormUrlEncodedContent([new("token", await WitnessForms.TokenAsync(client, "/en/return")), new("codename", codename)]),
+        };
+        AddIdentifyingHeaders(signIn);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await client.SendAsync(signIn)).StatusCode);
+        var followUp = WitnessForms.Multipart(await WitnessForms.TokenAsync(client, "/en/thread"), FollowUp);
+        (await client.PostAsync(new Uri("/en/thread", UriKind.Relative), followUp)).EnsureSuccessStatusCode();
         var (_, logs) = await service.StopAsync();
         var connection = new Npgsql.NpgsqlConnectionStringBuilder(database);
         var dump = (await ExternalTool.RunAsync(ExternalTool.Require("pg_dump", "postgresql-client"),
@@ -39,11 +57,13 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
 
         Assert.Contains("Application is shutting down", logs, StringComparison.Ordinal); // the logs were really read
         Assert.Contains("COPY public.submission_items", dump, StringComparison.Ordinal); // and so was the database
-        foreach (var marker in new[] { "WitnessPhone-7f3a9c", ForwardedFor, "referrer-marker-5d1e" })
+        Assert.Contains("POST", logs, StringComparison.Ordinal); // at Debug, the requests themselves were logged
+        foreach (var marker in new[] { "WitnessPhone-7f3a9c", ForwardedFor, "referrer-marker-5d1e", Message, FileName, FileContent, FollowUp, codename })
         {
             Assert.DoesNotContain(marker, logs, StringComparison.Ordinal);
             Assert.DoesNotContain(marker, dump, StringComparison.Ordinal);
         }
+
     }
 
     [Fact]
@@ -59,7 +79,8 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = service.Address };
         var token = await WitnessForms.TokenAsync(client, "/en/submit");
         var part = $"--XYZ\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\n{Marker}";
-        string[] bodies = [part, part + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + Marker + ".pdf\"\r\n\r\n" + new string('x', 70_000), Marker];
+        string[] bodies = [part, part + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + Marker + ".pdf\"\r\n\r\n"
+            + string.Concat(Enumerable.Repeat(FileContent, 3000)), Marker];
 
         foreach (var body in bodies)
         {
@@ -85,7 +106,8 @@ public sealed class PrivacyTests(ServerTestKeys keys) : IClassFixture<ServerTest
         var (_, logs) = await service.StopAsync();
 
         Assert.Contains("Application is shutting down", logs, StringComparison.Ordinal);
-        Assert.DoesNotContain(Marker, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(Marker, logs, StringComparison.Ordinal); // message, file name and codename of every refused post
+        Assert.DoesNotContain(FileContent, logs, StringComparison.Ordinal);
         var failure = logs.IndexOf("fail:", StringComparison.Ordinal);
         Assert.True(failure < 0, failure < 0 ? "" : logs[failure..Math.Min(logs.Length, failure + 800)]);
         Assert.DoesNotContain("A request failed", logs, StringComparison.Ordinal);

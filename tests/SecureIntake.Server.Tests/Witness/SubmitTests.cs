@@ -16,7 +16,7 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
     public const int MaxRequestBytes = 8 << 20;
     public const string OnionAddress = "secureintakeexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion";
     private readonly TemporaryDirectory _blobs = new("si-witness-blobs-");
-    private RunningService? _service;
+    private WitnessServerProcess? _service;
 
     public string BlobDirectory => _blobs.Path;
 
@@ -34,12 +34,11 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         await Keys.InitializeAsync();
         Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
-        _service = SecureIntakeCli.Start(Database, "web",
+        _service = await WitnessServerProcess.StartAsync(Database,
             $"--Storage:BlobDirectory={_blobs.Path}", $"--Intake:MaxRequestBytes={MaxRequestBytes}", "--Intake:MaxFiles=3", "--Intake:MaxMessageCharacters=2000", "--Intake:MaxConcurrentSubmissions=1",
             "--Intake:AdmissionWaitSeconds=1", $"--Web:OnionAddress={OnionAddress}",
             // These tests post many times with one page's token; how often a token serves is tested in HostileRequestTests.
             "--Intake:PostsPerFormToken=1000");
-        await _service.WaitUntilReadyAsync();
         Client = WitnessForms.NewBrowserlikeClient(_service.Address);
         Token = await WitnessForms.TokenAsync(Client);
     }
@@ -90,6 +89,11 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Runs a post that must be refused and checks that it left nothing behind; see <see cref="NothingKept"/>.</summary>
+    public Task AssertNothingStoredAsync(Func<Task> act, params string[] witnessContent) =>
+        NothingKept.AssertAsync(_service!, BlobDirectory, async () =>
+            [await CountAsync("submissions"), await CountAsync("submission_items"), await CountAsync("hangfire.job")], act, witnessContent);
 }
 
 public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessService>
@@ -127,10 +131,10 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            using var response = await PostAsync(Form("too big", ("big.bin", RandomBytes(WitnessService.MaxRequestBytes + 1000))));
+            using var response = await PostAsync(Form("too big a video of the square", ("square-video.bin", RandomBytes(WitnessService.MaxRequestBytes + 1000))));
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
             Assert.Contains("Nothing of it was stored", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        });
+        }, "too big a video of the square", "square-video.bin");
     }
 
     [Fact]
@@ -138,15 +142,15 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            var form = Form("chunked");
+            var form = Form("sent in chunks from the square");
             // No Content-Length: the limit can only be found out by counting as the bytes arrive.
             var part = new StreamContent(new MemoryStream(RandomBytes(WitnessService.MaxRequestBytes + 100_000)));
-            form.Add(part, "files", "big.bin");
+            form.Add(part, "files", "chunked-video.bin");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = form };
             request.Headers.TransferEncodingChunked = true;
             using var response = await service.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        });
+        }, "sent in chunks from the square", "chunked-video.bin");
     }
 
     [Fact]
@@ -154,10 +158,10 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            using var response = await PostAsync(Form("four files", ("a", [1]), ("b", [2]), ("c", [3]), ("d", [4])));
+            using var response = await PostAsync(Form("four files of the square", ("order-a.pdf", [1]), ("order-b.pdf", [2]), ("order-c.pdf", [3]), ("order-d.pdf", [4])));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("At most 3 files", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        });
+        }, "four files of the square", "order-a.pdf", "order-d.pdf");
     }
 
     [Fact]
@@ -165,10 +169,10 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            using var response = await PostAsync(Form(new string('ж', 2001), ("a.txt", [1, 2, 3])));
+            using var response = await PostAsync(Form(new string('ж', 2001), ("long-statement.txt", [1, 2, 3])));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("longer than 2000 characters", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        });
+        }, "жжжжжжжж", "long-statement.txt");
     }
 
     [Fact]
@@ -176,10 +180,10 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            using var response = await PostAsync(Form("   "));
+            using var response = await PostAsync(Form(" \u2003\u2003\u2003 "));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("nothing to send", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        });
+        }, "\u2003\u2003\u2003");
     }
 
     [Fact]
@@ -191,7 +195,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
             form.Add(new StringContent("http://spam.example"), "website");
             using var response = await PostAsync(form);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        });
+        }, "buy pills", "spam.example");
     }
 
     [Fact]
@@ -199,12 +203,12 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
     {
         await AssertNothingStoredAsync(async () =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = Form("forged") };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/en/submit") { Content = Form("forged by another site") };
             request.Headers.Add("Sec-Fetch-Site", "cross-site");
             request.Headers.Add("Origin", "https://attacker.example");
             using var response = await service.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        });
+        }, "forged by another site");
     }
 
     [Fact]
@@ -225,7 +229,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
             using var noCookie = new HttpClient { BaseAddress = service.Client.BaseAddress };
             using var cookieless = await noCookie.PostAsync(new Uri("/en/submit", UriKind.Relative), Form("right token, no cookie"));
             Assert.Equal(HttpStatusCode.Forbidden, cookieless.StatusCode);
-        });
+        }, "no token", "token from another browser", "right token, no cookie");
     }
 
     [Fact]
@@ -254,9 +258,11 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
         try
         {
             // Its message and the start of its file are stored (as pending blobs) only once it holds the place.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             while (Directory.GetFiles(service.BlobDirectory).Length < blobs + 2)
             {
                 Assert.False(firstResponse.IsCompleted, "the first post ended before it stalled");
+                Assert.True(DateTime.UtcNow < deadline, "the first post stored nothing within 60 s");
                 await Task.Delay(20);
             }
 
@@ -266,7 +272,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
                 Assert.Equal(TimeSpan.FromMinutes(1), second.Headers.RetryAfter?.Delta);
                 Assert.Contains("Please try again in 1 minute.", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            });
+            }, "meanwhile");
         }
         finally
         {
@@ -286,18 +292,7 @@ public sealed class SubmitTests(WitnessService service) : IClassFixture<WitnessS
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
-    private async Task AssertNothingStoredAsync(Func<Task> act)
-    {
-        var blobs = Directory.GetFiles(service.BlobDirectory).Length;
-        var submissions = await service.CountAsync("submissions");
-        var jobs = await service.CountAsync("hangfire.job");
-
-        await act();
-
-        Assert.Equal(blobs, Directory.GetFiles(service.BlobDirectory).Length);
-        Assert.Equal(submissions, await service.CountAsync("submissions"));
-        Assert.Equal(jobs, await service.CountAsync("hangfire.job"));
-    }
+    private Task AssertNothingStoredAsync(Func<Task> act, params string[] witnessContent) => service.AssertNothingStoredAsync(act, witnessContent);
 
     private Task<HttpResponseMessage> PostAsync(MultipartFormDataContent form) =>
         service.Client.PostAsync(new Uri("/en/submit", UriKind.Relative), form);

@@ -8,7 +8,7 @@ namespace SecureIntake.Server.Tests.Witness;
 public abstract class WitnessTestService(string blobPrefix, params string[] settings) : IAsyncLifetime, IDisposable
 {
     private readonly TemporaryDirectory _blobs = new(blobPrefix);
-    private RunningService? _service;
+    private WitnessServerProcess? _service;
 
     public string BlobDirectory => _blobs.Path;
 
@@ -23,8 +23,7 @@ public abstract class WitnessTestService(string blobPrefix, params string[] sett
         await Keys.InitializeAsync();
         Database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
         (await SecureIntakeCli.RunAsync(Database, "keys", "add", Keys.Usable)).EnsureSuccess("keys add");
-        _service = SecureIntakeCli.Start(Database, "web", [$"--Storage:BlobDirectory={_blobs.Path}", .. settings]);
-        await _service.WaitUntilReadyAsync();
+        _service = await WitnessServerProcess.StartAsync(Database, [$"--Storage:BlobDirectory={_blobs.Path}", .. settings]);
     }
 
     public async Task DisposeAsync()
@@ -59,18 +58,8 @@ public abstract class WitnessTestService(string blobPrefix, params string[] sett
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task AssertNothingStoredAsync(Func<Task> act)
-    {
-        var blobs = Directory.GetFiles(BlobDirectory).Length;
-        var submissions = await CountAsync("submissions");
-        var items = await CountAsync("submission_items");
-        var jobs = await CountAsync("hangfire.job");
-
-        await act();
-
-        Assert.Equal(blobs, Directory.GetFiles(BlobDirectory).Length);
-        Assert.Equal(submissions, await CountAsync("submissions"));
-        Assert.Equal(items, await CountAsync("submission_items"));
-        Assert.Equal(jobs, await CountAsync("hangfire.job"));
-    }
+    /// <summary>Runs a post that must be refused and checks that it left nothing behind; see <see cref="NothingKept"/>.</summary>
+    public Task AssertNothingStoredAsync(Func<Task> act, params string[] witnessContent) =>
+        NothingKept.AssertAsync(_service!, BlobDirectory, async () =>
+            [await CountAsync("submissions"), await CountAsync("submission_items"), await CountAsync("hangfire.job")], act, witnessContent);
 }
