@@ -30,9 +30,12 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
 
     private readonly MailOptions _options = options.Value;
 
-    /// <summary>Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire.</summary>
+    /// <summary>
+    /// Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire. No
+    /// [DisableConcurrentExecution]: Hangfire.PostgreSql keeps that lock as a row a killed worker never deletes,
+    /// which held every later pass off for its 10-minute timeout; the advisory lock below ends with the connection.
+    /// </summary>
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var imap = _options.Imap;
