@@ -217,7 +217,7 @@ public sealed class ImapGatewayTests : IAsyncLifetime
 
         await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
 
-        var acknowledgements = (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30))).Select(m => Encoding.UTF8.GetString(m)).ToList();
+        var acknowledgements = (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(60))).Select(m => Encoding.UTF8.GetString(m)).ToList();
         Assert.Contains(acknowledgements, a => a.Contains("To: first@example.invalid", StringComparison.Ordinal));
         Assert.Contains(acknowledgements, a => a.Contains("To: second@example.invalid", StringComparison.Ordinal));
         Assert.All(acknowledgements, a => Assert.Contains("Your message reached the newsroom.", a, StringComparison.Ordinal));
