@@ -67,8 +67,11 @@ internal sealed partial class SubmissionArchive : IDisposable
         }
     }
 
-    /// <summary>A name from the manifest that is only a file name: it becomes one under encrypted/, as it is.</summary>
-    public static bool IsPlainEntryName(string name) => PlainEntryName().IsMatch(name);
+    /// <summary>
+    /// A name from the manifest that is only a file name: it becomes one under encrypted/, as it is. A Windows
+    /// device name ("NUL.gpg") would open the device there instead of a file.
+    /// </summary>
+    public static bool IsPlainEntryName(string name) => PlainEntryName().IsMatch(name) && !SafeFileNames.IsDeviceName(name);
 
     /// <summary>
     /// Copies an entry byte for byte into <paramref name="destination"/>, failing when it is missing, damaged,

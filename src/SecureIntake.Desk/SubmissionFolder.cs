@@ -108,7 +108,7 @@ internal sealed class SubmissionFolder
     {
         if (!SubmissionArchive.IsPlainEntryName(item.File) || !seen.Add(item.File))
         {
-            Fail(item, "its name in the archive is not a plain, unique <id>.gpg name; it was not copied", copied: false);
+            Fail(item, $"its name in the archive, '{TerminalText.Clean(item.File)}', is not a plain, unique <id>.gpg name; it was not copied", copied: false);
             return false;
         }
 

@@ -288,6 +288,132 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         Assert.Equal("hi"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(workingDirectory, $"submission-{_submission.ToString()[..8]}", "message-1.txt")));
     }
 
+    [Theory]
+    [InlineData("../x.gpg")]
+    [InlineData("../../x.gpg")]
+    [InlineData("../../../x.gpg")]
+    [InlineData("{root}/elsewhere/x.gpg")]
+    [InlineData("..\\..\\x.gpg")]
+    [InlineData("x\0.gpg")]
+    [InlineData("NUL.gpg")]
+    public async Task An_item_named_to_climb_out_of_the_folder_is_refused_and_nothing_lands_outside_it(string hostile)
+    {
+        hostile = hostile.Replace("{root}", _files.Path, StringComparison.Ordinal);
+        var folder = DeepFolder;
+        var encrypted = Path.Combine(folder, "encrypted");
+        // Where the name would really land, which for "../" is the pulled folder itself or above it: the search below must cover it.
+        // The system reads a name only up to a NUL.
+        var escaped = Path.GetFullPath(Path.Combine(encrypted, hostile.Split('\0')[0]));
+        Assert.StartsWith(_files.Path + "/", escaped, StringComparison.Ordinal);
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", "the honest part"u8.ToArray());
+        var secret = RandomBytes(4_000);
+        var item = batch.Add("file", secret, "photo.jpg");
+        archive.Rename(item, hostile);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"item {item} (file", result.Error, StringComparison.Ordinal);
+        Assert.Contains("is not a plain, unique <id>.gpg name; it was not copied", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(escaped), $"{escaped} was written");
+        Assert.Equal("the honest part"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(folder, "message-1.txt")));
+        Assert.Equal(
+            ["encrypted", "manifest.json", "message-1.txt"],
+            Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+        Assert.Equal(
+            archive.Entries.Keys.Where(name => name != hostile).Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(encrypted).Select(Path.GetFileName).Order(StringComparer.Ordinal)!,
+            StringComparer.Ordinal);
+        await AssertNothingElseUnderTheTestFolderAsync(folder, secret, archive.Entries[hostile]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(-1)]
+    [InlineData(-4_000)]
+    public async Task An_item_of_another_size_than_the_manifest_says_is_refused_and_leaves_no_plaintext(long difference)
+    {
+        var folder = DeepFolder;
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("message", "the honest part"u8.ToArray());
+        var secret = RandomBytes(8_000);
+        var item = batch.Add("file", secret, "photo.jpg");
+        archive.Misstate(item, difference);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"item {item} (file", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"the archive holds {archive.Entries[$"{item}.gpg"].Length} bytes of it, the manifest says", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "photo.jpg")));
+        Assert.False(File.Exists(Path.Combine(folder, "encrypted", $"{item}.gpg")));
+        Assert.Equal("the honest part"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(folder, "message-1.txt")));
+        await AssertNothingElseUnderTheTestFolderAsync(folder, secret, archive.Entries[$"{item}.gpg"]);
+    }
+
+    [Fact]
+    public async Task Another_submissions_archive_is_refused_and_nothing_is_written()
+    {
+        var folder = DeepFolder;
+        var other = Guid.NewGuid();
+        var archive = new Archive(other, _recipient);
+        var secret = RandomBytes(3_000);
+        archive.Batch(Received).Add("file", secret, "someone-else.jpg");
+        await archive.PublishAsync(_server, servedAs: _submission);
+
+        var result = await PullAsync("-o", folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"the server sent the archive of submission {other} instead; nothing was written", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+        Assert.Equal(["session.json"], Directory.GetFiles(_files.Path, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task A_batch_manifest_of_another_submission_gives_no_names_to_the_files()
+    {
+        var archive = new Archive(_submission, _recipient);
+        var batch = archive.Batch(Received);
+        batch.Add("file", [1, 2], "named-by-someone-else.txt");
+        batch.Submission = Guid.NewGuid();
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"item {batch.ManifestId} (manifest", result.Error, StringComparison.Ordinal);
+        Assert.Contains("it describes another batch or submission", result.Error, StringComparison.Ordinal);
+        Assert.Equal([1, 2], await File.ReadAllBytesAsync(Path.Combine(Folder, "file-1")));
+        Assert.False(File.Exists(Path.Combine(Folder, "named-by-someone-else.txt")));
+    }
+
+    /// <summary>
+    /// A folder three levels below the test's own: the "../" names of the hostile-archive tests land in real
+    /// folders above it that the whole-tree search still covers.
+    /// </summary>
+    private string DeepFolder => Path.Combine(_files.Path, "home", "editor", "pulls", "pulled");
+
+    /// <summary>
+    /// The whole test folder, every level above the pulled one included, holds only the session and what the
+    /// pull kept inside its folder: no partial file, and no file holding the refused item's plaintext or ciphertext.
+    /// </summary>
+    private async Task AssertNothingElseUnderTheTestFolderAsync(string folder, byte[] plaintext, byte[] ciphertext)
+    {
+        foreach (var file in Directory.GetFiles(_files.Path, "*", SearchOption.AllDirectories))
+        {
+            Assert.True(file == SessionPath || file.StartsWith(folder + "/", StringComparison.Ordinal), $"{file} was written outside {folder}");
+            Assert.DoesNotContain(".partial", file, StringComparison.Ordinal);
+            var content = await File.ReadAllBytesAsync(file);
+            Assert.False(content.AsSpan().SequenceEqual(plaintext), $"{file} holds the refused item's plaintext");
+            Assert.False(content.AsSpan().SequenceEqual(ciphertext), $"{file} holds the refused item's ciphertext");
+        }
+    }
+
     private Task<ToolResult> PullAsync(params string[] arguments) =>
         DeskTool.RunAsync([Passphrase], ["pull", _submission.ToString(), "--key", _secretKey, "--session", SessionPath, .. arguments]);
 
@@ -304,6 +430,8 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         private readonly List<(string Kind, string Author, string Batch, DateTimeOffset AddedAt, string Id, byte[] Plaintext)> _plaintexts = [];
         private readonly List<Batch> _batches = [];
         private readonly HashSet<string> _tampered = [];
+        private readonly Dictionary<string, string> _renamed = [];
+        private readonly Dictionary<string, long> _misstated = [];
 
         public Dictionary<string, byte[]> Entries { get; } = [];
 
@@ -328,7 +456,14 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
 
         public void Tamper(string item) => _tampered.Add(item);
 
-        public async Task PublishAsync(FakeDeskServer server)
+        /// <summary>The item goes into the archive, and its manifest, under <paramref name="file"/> instead of its own name.</summary>
+        public void Rename(string item, string file) => _renamed[item] = file;
+
+        /// <summary>The manifest claims <paramref name="difference"/> bytes more (or fewer) than the entry holds.</summary>
+        public void Misstate(string item, long difference) => _misstated[item] = difference;
+
+        /// <param name="servedAs">The id the server answers this archive for: another submission's, for a server that mixes them up.</param>
+        public async Task PublishAsync(FakeDeskServer server, Guid? servedAs = null)
         {
             foreach (var batch in _batches)
             {
@@ -344,10 +479,10 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
                     ciphertext[^5] ^= 0x40;
                 }
 
-                var file = $"{id}.gpg";
+                var file = _renamed.GetValueOrDefault(id) ?? $"{id}.gpg";
                 Entries[file] = ciphertext;
                 Items.Add((file, kind));
-                items.Add(new { file, id, batch, kind, author, addedAt, ciphertextBytes = ciphertext.Length });
+                items.Add(new { file, id, batch, kind, author, addedAt, ciphertextBytes = ciphertext.Length + _misstated.GetValueOrDefault(id) });
             }
 
             Entries["manifest.json"] = JsonSerializer.SerializeToUtf8Bytes(
@@ -362,7 +497,7 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
                 }
             }
 
-            server.Archives[submission] = zip.ToArray();
+            server.Archives[servedAs ?? submission] = zip.ToArray();
         }
 
         private async Task<byte[]> EncryptAsync(byte[] plaintext)
@@ -389,6 +524,9 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
 
         public string ManifestId { get; } = Guid.NewGuid().ToString();
 
+        /// <summary>The submission the batch's own manifest names; another one's, for a server that splices batches.</summary>
+        public Guid? Submission { get; set; }
+
         public string Add(string kind, byte[] plaintext, string? fileName = null, string contentType = "application/octet-stream")
         {
             var item = archive.Add(kind, "witness", id, addedAt, plaintext);
@@ -397,6 +535,6 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         }
 
         public byte[] ManifestJson(Guid submission) =>
-            JsonSerializer.SerializeToUtf8Bytes(new { version = 1, submission, batch = id, channel = "web", items = _items });
+            JsonSerializer.SerializeToUtf8Bytes(new { version = 1, submission = Submission ?? submission, batch = id, channel = "web", items = _items });
     }
 }

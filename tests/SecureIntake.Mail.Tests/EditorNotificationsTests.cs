@@ -42,7 +42,7 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
 
         Assert.Equal(2, await services.GetRequiredService<EditorNotifications>().RunAsync(CancellationToken.None));
 
-        var sent = (await _smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30))).Select(m => MimeMessage.Load(new MemoryStream(m))).ToList();
+        var sent = (await _smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(60))).Select(m => MimeMessage.Load(new MemoryStream(m))).ToList();
         var toAlice = sent.Single(m => m.To.ToString().Contains("alice", StringComparison.Ordinal));
         var toBob = sent.Single(m => m.To.ToString().Contains("bob", StringComparison.Ordinal));
 
@@ -70,7 +70,9 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_send_is_shown_on_the_desk_and_the_counts_wait_for_the_next_window()
     {
-        await using (var down = _bed.Services(Settings(LoopbackPort.Free())))
+        // Held bound and not listening: refused, and no other process can start listening on it meanwhile.
+        using var refusing = LoopbackPort.Refusing();
+        await using (var down = _bed.Services(Settings(refusing.Port)))
         {
             var editors = down.GetRequiredService<EditorStore>();
             await editors.AddAsync("carol", EditorRole.Editor, "kettle-orbit-mangrove-17", CancellationToken.None);
@@ -85,7 +87,7 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
 
         await using var up = _bed.Services(Settings(_smtp.Port));
         Assert.Equal(1, await up.GetRequiredService<EditorNotifications>().RunAsync(CancellationToken.None));
-        Assert.Single(await _smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30)));
+        Assert.Single(await _smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(60)));
     }
 
     private static async Task SubmitAsync(ServiceProvider services, string text) =>

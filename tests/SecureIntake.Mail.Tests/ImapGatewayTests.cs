@@ -57,6 +57,30 @@ public sealed class ImapGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_move_to_folder_each_message_is_taken_in_once_and_moved_to_a_folder_made_for_it()
+    {
+        var messages = new[] { Message("w", "first"), Message("w", "second") };
+        foreach (var message in messages)
+        {
+            await _dovecot.DeliverAsync(message);
+        }
+
+        await using var services = _bed.Services(Settings(("Mail:Imap:MoveToFolder", "Processed")));
+        await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+        await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, await _dovecot.CountAsync());
+        Assert.Equal(2, await _dovecot.CountAsync("Processed"));
+        Assert.Equal(2L, await _bed.ScalarAsync<long>("SELECT count(*) FROM submissions"));
+        Assert.Equal(0L, await _bed.ScalarAsync<long>("SELECT count(*) FROM mail_messages"));
+        var plaintexts = await _bed.DecryptAllAsync();
+        foreach (var message in messages)
+        {
+            Assert.Single(plaintexts, p => p.AsSpan().SequenceEqual(message));
+        }
+    }
+
+    [Fact]
     public async Task A_crash_between_commit_and_removal_does_not_take_the_message_in_twice()
     {
         var message = Message("w", "once only");
@@ -217,7 +241,7 @@ public sealed class ImapGatewayTests : IAsyncLifetime
 
         await services.GetRequiredService<ImapGateway>().RunAsync(CancellationToken.None);
 
-        var acknowledgements = (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30))).Select(m => Encoding.UTF8.GetString(m)).ToList();
+        var acknowledgements = (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(60))).Select(m => Encoding.UTF8.GetString(m)).ToList();
         Assert.Contains(acknowledgements, a => a.Contains("To: first@example.invalid", StringComparison.Ordinal));
         Assert.Contains(acknowledgements, a => a.Contains("To: second@example.invalid", StringComparison.Ordinal));
         Assert.All(acknowledgements, a => Assert.Contains("Your message reached the newsroom.", a, StringComparison.Ordinal));

@@ -21,6 +21,9 @@ namespace SecureIntake.Testing;
 public sealed class DovecotServer : IAsyncDisposable
 {
     private const int StartAttempts = 3;
+
+    // A safety net for a start on two busy cores, not a measure: Dovecot greets within a second or two.
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private static int _deliveries;
 
     private readonly string _dovecot;
@@ -43,6 +46,7 @@ public sealed class DovecotServer : IAsyncDisposable
         TlsPort = tlsPort;
         CertificatePath = _root.File("certificate.pem");
         MaildirPath = _root.File("Maildir");
+        Greeting = "SecureIntake test Dovecot " + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
 
     public string Host { get; } = "127.0.0.1";
@@ -62,6 +66,12 @@ public sealed class DovecotServer : IAsyncDisposable
 
     /// <summary>The account's Maildir++: INBOX at the top, folder <c>X</c> in <c>.X</c>.</summary>
     public string MaildirPath { get; }
+
+    /// <summary>
+    /// This instance's own greeting: another Dovecot (a parallel test's) that took the port meanwhile greets
+    /// alike otherwise, and the start would pass for ours.
+    /// </summary>
+    private string Greeting { get; }
 
     private string ConfigPath => _root.File("dovecot.conf");
 
@@ -194,7 +204,7 @@ public sealed class DovecotServer : IAsyncDisposable
         string[] arguments = ["-F", "-c", ConfigPath];
         _process = BackgroundProcess.Start(command, _runAs is null ? arguments : ["-u", _runAs, "--", _dovecot, .. arguments]);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + StartDeadline;
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -205,7 +215,7 @@ public sealed class DovecotServer : IAsyncDisposable
                     : throw new InvalidOperationException($"dovecot did not start:\n{why}");
             }
 
-            if (await GreetsAsync(Port))
+            if (await GreetsAsync(Port, Greeting))
             {
                 return true;
             }
@@ -213,7 +223,7 @@ public sealed class DovecotServer : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"dovecot did not greet on port {Port} within 30 seconds:\n{await StartFailureAsync()}");
+        throw new TimeoutException($"dovecot did not greet on port {Port} within {StartDeadline.TotalSeconds} seconds:\n{await StartFailureAsync()}");
     }
 
     private string Configuration(string key, string users) => $$"""
@@ -223,6 +233,7 @@ public sealed class DovecotServer : IAsyncDisposable
         log_path = {{LogPath}}
         listen = 127.0.0.1
         protocols = imap
+        login_greeting = {{Greeting}}
 
         # imaps gets TLS on its own listener; the plain listener offers STARTTLS with the same certificate.
         ssl = yes
@@ -274,7 +285,7 @@ public sealed class DovecotServer : IAsyncDisposable
     /// True once the real greeting arrives. Until its auth process answers, imap-login sends only
     /// "* OK Waiting for authentication process to respond.."; the real greeting lists the capabilities.
     /// </summary>
-    private static async Task<bool> GreetsAsync(int port)
+    private static async Task<bool> GreetsAsync(int port, string greeting)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
@@ -284,7 +295,7 @@ public sealed class DovecotServer : IAsyncDisposable
             using var reader = new StreamReader(client.GetStream(), Encoding.Latin1);
             while (await reader.ReadLineAsync(timeout.Token) is { } line)
             {
-                if (line.StartsWith("* OK [CAPABILITY", StringComparison.Ordinal))
+                if (line.StartsWith("* OK [CAPABILITY", StringComparison.Ordinal) && line.EndsWith(greeting, StringComparison.Ordinal))
                 {
                     return true;
                 }
@@ -349,8 +360,8 @@ public sealed class DovecotServer : IAsyncDisposable
     }
 
     private Task<ToolResult> RunDovecotAsync(IEnumerable<string> arguments) => _runAs is null
-        ? ExternalTool.RunAsync(_dovecot, arguments, timeout: TimeSpan.FromSeconds(30))
-        : ExternalTool.RunAsync("runuser", ["-u", _runAs, "--", _dovecot, .. arguments], timeout: TimeSpan.FromSeconds(30));
+        ? ExternalTool.RunAsync(_dovecot, arguments, timeout: StartDeadline)
+        : ExternalTool.RunAsync("runuser", ["-u", _runAs, "--", _dovecot, .. arguments], timeout: StartDeadline);
 
     /// <summary>The usual Maildir name: time, microseconds, process and a counter, then the host.</summary>
     private static string UniqueName()

@@ -16,4 +16,22 @@ public static class LoopbackPort
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>
+    /// A port that refuses connections for as long as the result is held: bound but not listening, so no other
+    /// process can take it, as one could take a port from <see cref="Free"/> and answer on it.
+    /// </summary>
+    public static RefusingPort Refusing()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return new RefusingPort(socket);
+    }
+}
+
+public sealed class RefusingPort(Socket socket) : IDisposable
+{
+    public int Port { get; } = ((IPEndPoint)socket.LocalEndPoint!).Port;
+
+    public void Dispose() => socket.Dispose();
 }

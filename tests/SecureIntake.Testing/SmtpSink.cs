@@ -156,7 +156,8 @@ public sealed class SmtpSink : IAsyncDisposable
             ["-m", "aiosmtpd", "-n", "-l", $"{Host}:{Port}", "-c", "secureintake_sink.RawMaildir", Messages],
             new Dictionary<string, string> { ["PYTHONPATH"] = _root.Path, ["PYTHONDONTWRITEBYTECODE"] = "1" });
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // A safety net for a start on two busy cores, not a measure: aiosmtpd greets within a second or two.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -175,7 +176,7 @@ public sealed class SmtpSink : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"aiosmtpd did not greet on port {Port} within 30 seconds:\n{_process.Output}");
+        throw new TimeoutException($"aiosmtpd did not greet on port {Port} within 60 seconds:\n{_process.Output}");
     }
 
     private static async Task<bool> GreetsAsync(int port)

@@ -30,9 +30,12 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
 
     private readonly MailOptions _options = options.Value;
 
-    /// <summary>Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire.</summary>
+    /// <summary>
+    /// Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire. No
+    /// [DisableConcurrentExecution]: Hangfire.PostgreSql keeps that lock as a row a killed worker never deletes,
+    /// which held every later pass off for its 10-minute timeout; the advisory lock below ends with the connection.
+    /// </summary>
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var imap = _options.Imap;
@@ -157,30 +160,33 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
     private async Task QuarantineAsync(ImapClient client, IMailFolder folder, UniqueId uid, CancellationToken cancellationToken)
     {
         var name = _options.Imap.QuarantineFolder;
-        var root = client.GetFolder(client.PersonalNamespaces[0]);
-        IMailFolder? quarantine;
-        try
-        {
-            quarantine = await root.GetSubfolderAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FolderNotFoundException)
-        {
-            quarantine = null;
-        }
-
-        quarantine ??= await root.CreateAsync(name, isMessageFolder: true, cancellationToken).ConfigureAwait(false)
-            ?? throw new FolderNotFoundException(name);
-
+        var quarantine = await FolderMadeIfMissingAsync(client, name, cancellationToken).ConfigureAwait(false);
         await folder.MoveToAsync(uid, quarantine, cancellationToken).ConfigureAwait(false);
         await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
         LogQuarantined(logger, name);
+    }
+
+    /// <summary>A folder at the top of the account, made the first time it is needed rather than left to the admin.</summary>
+    private static async Task<IMailFolder> FolderMadeIfMissingAsync(ImapClient client, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.GetFolderAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FolderNotFoundException)
+        {
+            var root = client.GetFolder(client.PersonalNamespaces[0]);
+            return await root.CreateAsync(name, isMessageFolder: true, cancellationToken).ConfigureAwait(false)
+                ?? throw new FolderNotFoundException(name);
+        }
     }
 
     private async Task RemoveAsync(ImapClient client, IMailFolder folder, IList<UniqueId> uids, CancellationToken cancellationToken)
     {
         if (_options.Imap.MoveToFolder is { Length: > 0 } target)
         {
-            var destination = await client.GetFolderAsync(target, cancellationToken).ConfigureAwait(false);
+            // Without it, every pass would take messages in and then fail to remove them, until an admin made the folder.
+            var destination = await FolderMadeIfMissingAsync(client, target, cancellationToken).ConfigureAwait(false);
             await folder.MoveToAsync(uids, destination, cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -8,7 +8,8 @@ namespace SecureIntake.Core.Tests.MailFixtures;
 /// </summary>
 internal sealed class LineClient(Stream stream) : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    // A safety net for a server that stops answering, not a measure: replies come in milliseconds.
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     // Latin-1 maps bytes to chars one to one, so nothing read is mangled whatever the server sends.
     private readonly StreamReader _reader = new(stream, Encoding.Latin1, detectEncodingFromByteOrderMarks: false);

@@ -34,7 +34,7 @@ public sealed class SmtpSinkTests
         await smtp.WriteLineAsync("QUIT");
         Assert.StartsWith("221 ", await smtp.SmtpReplyAsync());
 
-        var received = await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10));
+        var received = await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(60));
 
         Assert.Equal(message, Assert.Single(received));
     }
