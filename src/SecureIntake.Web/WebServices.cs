@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core;
 using SecureIntake.Web.Desk;
+using SecureIntake.Web.Desk.Access;
 using SecureIntake.Web.Listeners;
 using SecureIntake.Web.Security;
 using SecureIntake.Web.Witness;
@@ -29,7 +30,9 @@ public static class WebServices
         services.AddSecureIntakeCodenames(configuration);
         services.AddSingleton<WitnessPages>();
         services.AddSingleton<DeskPages>();
-        services.AddSingleton<DeskAccess>();
+        services.AddSingleton<DeskWarnings>();
+        services.AddSingleton<AdminPage>();
+        services.AddDeskAuthorization();
         return services;
     }
 
@@ -39,6 +42,19 @@ public static class WebServices
         app.UseMiddleware<ResponseHardening>();
         app.UseStatusCodePages();
         app.UseMiddleware<AudienceSplit>();
+        // After the split, so the witness side never reaches a desk scheme; no scheme is the default, so only desk routes look.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Every route of the web role, witness and desk; the audience split keeps each on its own listener.</summary>
+    public static WebApplication MapSecureIntakeRoutes(this WebApplication app)
+    {
+        app.MapSecureIntakeBasics();
+        app.MapWitness();
+        app.MapDesk();
+        app.MapDeskDashboard();
         return app;
     }
 

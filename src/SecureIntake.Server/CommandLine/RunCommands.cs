@@ -55,10 +55,7 @@ internal static class RunCommands
             });
             var app = builder.Build();
             app.UseSecureIntakeWeb();
-            app.MapSecureIntakeBasics();
-            app.MapWitness();
-            app.MapDesk();
-            app.UseDeskDashboard();
+            app.MapSecureIntakeRoutes();
             host = app;
         }
         else

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Triage;
+using SecureIntake.Web.Desk.Access;
 
 namespace SecureIntake.Web.Desk;
 
@@ -14,21 +15,13 @@ namespace SecureIntake.Web.Desk;
 /// </summary>
 internal static class DeskApi
 {
-    public static IEndpointRouteBuilder MapDeskApi(this IEndpointRouteBuilder endpoints)
+    public static void MapDeskApi(this RouteGroupBuilder api)
     {
-        var api = endpoints.MapGroup("/desk/api");
         api.MapPost("/sign-in", SignInAsync);
 
-        var signedIn = api.MapGroup("").AddEndpointFilter(async (context, next) =>
-        {
-            var access = context.HttpContext.RequestServices.GetService(typeof(DeskAccess)) as DeskAccess;
-            return await access!.ToolEditorAsync(context.HttpContext) is null
-                ? TypedResults.Problem("Sign in again with `secureintake-desk login`.", statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in")
-                : await next(context);
-        });
+        var signedIn = api.MapGroup("").RequireAuthorization(DeskPolicies.Tool);
         signedIn.MapGet("/submissions", ListAsync);
         signedIn.MapGet("/submissions/{id:guid}/archive", ArchiveAsync);
-        return endpoints;
     }
 
     private static async Task<Results<Ok<SignInResponse>, ProblemHttpResult>> SignInAsync(SignInRequest? request, HttpContext context, EditorStore editors,
@@ -52,23 +45,23 @@ internal static class DeskApi
         }
     }
 
-    private static async Task<Ok<QueueResponse>> ListAsync(HttpContext context, TriageListing queue, string? status, int? page)
+    private static async Task<Ok<QueueResponse>> ListAsync(string? status, int? page, TriageListing queue, CancellationToken cancellationToken)
     {
-        var result = await queue.ListAsync(new QueueFilter(Status: string.IsNullOrWhiteSpace(status) ? null : status), page ?? 1, context.RequestAborted);
+        var result = await queue.ListAsync(new QueueFilter(Status: QueueQuery.Blank(status)), page ?? 1, cancellationToken);
         return TypedResults.Ok(new QueueResponse(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new QueueItem(
             r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList()));
     }
 
-    private static async Task<IResult> ArchiveAsync(Guid id, HttpContext context, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit)
+    private static async Task<IResult> ArchiveAsync(Guid id, DeskUser user, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,
+        CancellationToken cancellationToken)
     {
-        if (await actions.DetailsAsync(id, queue, context.RequestAborted) is not { } details)
+        if (await actions.DetailsAsync(id, queue, cancellationToken) is not { } details)
         {
             return TypedResults.Problem("There is no such submission.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
 
-        var editor = DeskAccess.Editor(context);
-        await audit.WriteAsync(new AuditEntry(editor.Id, editor.Name, "pulled archive", id), context.RequestAborted);
-        return DeskEndpoints.ArchiveResult(details, archive, context.RequestAborted);
+        await audit.WriteAsync(new AuditEntry(user.Id, user.Name, "pulled archive", id), cancellationToken);
+        return SubmissionEndpoints.ArchiveResult(details, archive, cancellationToken);
     }
 
     internal sealed record SignInRequest(string? Name, string? Password, string? Code);

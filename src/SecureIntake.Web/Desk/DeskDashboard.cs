@@ -1,37 +1,27 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using SecureIntake.Core.Editors;
+using Microsoft.AspNetCore.Routing;
+using SecureIntake.Web.Desk.Access;
 
 namespace SecureIntake.Web.Desk;
 
-/// <summary>Hangfire's dashboard, inside the desk, for admins only (job arguments are ids, never content).</summary>
+/// <summary>Hangfire's dashboard, inside the desk, behind the admin policy like the other admin pages (job arguments are ids, never content).</summary>
 public static class DeskDashboard
 {
     public const string Path = "/desk/hangfire";
 
-    public static WebApplication UseDeskDashboard(this WebApplication app)
+    public static IEndpointRouteBuilder MapDeskDashboard(this IEndpointRouteBuilder endpoints)
     {
-        ArgumentNullException.ThrowIfNull(app);
-        app.UseHangfireDashboard(Path, new DashboardOptions
+        endpoints.MapHangfireDashboard(Path, new DashboardOptions
         {
+            // Its own filters default to "local requests only"; the route's policy decides instead.
             Authorization = [],
-            AsyncAuthorization = [new AdminsOnly()],
+            AsyncAuthorization = [],
             AppPath = "/desk",
             DashboardTitle = "SecureIntake jobs",
             DisplayStorageConnectionString = false,
-        });
-        return app;
-    }
-
-    private sealed class AdminsOnly : IDashboardAsyncAuthorizationFilter
-    {
-        public async Task<bool> AuthorizeAsync(DashboardContext context)
-        {
-            var http = context.GetHttpContext();
-            var editor = await http.RequestServices.GetRequiredService<DeskAccess>().BrowserEditorAsync(http);
-            return editor?.Role == EditorRole.Admin;
-        }
+        }).RequireAuthorization(DeskPolicies.Admin);
+        return endpoints;
     }
 }

@@ -5,15 +5,26 @@ namespace SecureIntake.Web.Desk;
 
 /// <summary>
 /// A small urlencoded desk form, read pair by pair into memory with hard limits (ASP.NET's form reading is
-/// not used anywhere: for multipart bodies it buffers to disk).
+/// not used anywhere: for multipart bodies it buffers to disk). Bound as a handler parameter; a body that is not
+/// such a form binds as <see cref="IsReadable"/> false, so the form check answers it with a page, not a bare 400.
 /// </summary>
 internal sealed class DeskForm
 {
     public const int MaxBytes = 256 * 1024;
 
+    private static readonly DeskForm Unreadable = new([]) { IsReadable = false };
+
     private readonly Dictionary<string, List<string>> _values;
 
     private DeskForm(Dictionary<string, List<string>> values) => _values = values;
+
+    public bool IsReadable { get; private init; } = true;
+
+    public static async ValueTask<DeskForm?> BindAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return await ReadAsync(context.Request, context.RequestAborted) ?? Unreadable;
+    }
 
     public static async Task<DeskForm?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {

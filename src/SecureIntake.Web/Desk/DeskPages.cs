@@ -9,6 +9,7 @@ using SecureIntake.Core.Audit;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Triage;
+using SecureIntake.Web.Desk.Access;
 
 namespace SecureIntake.Web.Desk;
 
@@ -127,7 +128,7 @@ internal sealed class DeskPages(IOptions<WebOptions> web)
             </dl>
             <div class="actions">
             {Form(formToken, $"/desk/submissions/{row.Id}/status", $"{Select("value", "Status", TriageListing.Statuses, row.Status, any: false, id: "status-value")}<button type=\"submit\">Set status</button>")}
-            {Form(formToken, $"/desk/submissions/{row.Id}/assign", $"{Select("value", "Assign to", editors.Where(e => !e.Disabled).Select(e => e.Name).ToList(), row.Assignee, id: "assign-value")}<button type=\"submit\">Assign</button>")}
+            {Form(formToken, $"/desk/submissions/{row.Id}/assign", $"{Select("value", "Assign to", editors.Where(e => !e.Disabled).Select(e => e.Name).ToList(), row.Assignee, id: "assign-value", blank: "nobody")}<button type=\"submit\">Assign</button>")}
             {Form(formToken, $"/desk/submissions/{row.Id}/priority", $"{Select("value", "Priority", TriageListing.Priorities, row.Priority, any: false, id: "priority-value")}<button type=\"submit\">Set priority</button>")}
             {Form(formToken, $"/desk/submissions/{row.Id}/tag", "<label for=\"tag-value\">Tag</label><input id=\"tag-value\" name=\"value\" required><button type=\"submit\" name=\"op\" value=\"add\">Add tag</button><button type=\"submit\" name=\"op\" value=\"remove\">Remove tag</button>")}
             {Form(formToken, $"/desk/submissions/{row.Id}/hold", $"<input type=\"hidden\" name=\"value\" value=\"{(row.OnHold ? "off" : "on")}\"><button type=\"submit\">{(row.OnHold ? "Lift hold" : "Put on hold")}</button>")}
@@ -228,19 +229,22 @@ internal sealed class DeskPages(IOptions<WebOptions> web)
         _ => null,
     };
 
+    public ContentHttpResult Problem(DeskUser? user, int status, string title, string detail) => Problem(user?.Editor, user?.FormToken, status, title, detail);
+
     public ContentHttpResult Problem(Editor? editor, string? formToken, int status, string title, string detail) =>
         Page(editor, formToken, title, status, $"<h1>{E(title)}</h1><p class=\"error\">{E(detail)}</p><p><a href=\"/desk\">Back to the queue</a></p>");
 
     private static string Form(string formToken, string action, string fields) =>
         $"<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"form\" value=\"{E(formToken)}\">{fields}</form>";
 
-    private static string Select(string name, string label, IReadOnlyList<string> options, string? selected, bool any = true, string? id = null)
+    /// <param name="blank">What the empty choice means here: "any" in a filter; in the assign form it unassigns, so it says "nobody".</param>
+    private static string Select(string name, string label, IReadOnlyList<string> options, string? selected, bool any = true, string? id = null, string blank = "any")
     {
         id ??= name;
         var html = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<label for=\"{id}\">{E(label)}</label><select id=\"{id}\" name=\"{name}\">");
         if (any)
         {
-            html.Append("<option value=\"\">any</option>");
+            html.Append(CultureInfo.InvariantCulture, $"<option value=\"\">{E(blank)}</option>");
         }
 
         foreach (var option in options)

@@ -44,7 +44,7 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
         }
 
         using var jobs = await bob.GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
-        Assert.True(jobs.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, jobs.StatusCode.ToString());
+        Assert.Equal(HttpStatusCode.Forbidden, jobs.StatusCode);
 
         using var addEditor = await DeskService.PostDeskFormAsync(bob, "/desk", "/desk/admin/editors/add", ("name", "mallory"), ("password", DeskService.Password), ("admin", "yes"));
         Assert.Equal(HttpStatusCode.Forbidden, addEditor.StatusCode);
@@ -61,7 +61,8 @@ public sealed class DeskAccessTests(DeskService desk) : IClassFixture<DeskServic
         Assert.Contains("SecureIntake jobs", await dashboard.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var anonymous = await desk.NewDeskBrowser().GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        Assert.Equal("/desk/sign-in", anonymous.Headers.Location!.ToString());
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public sealed class DeskListenerTests(DeskService desk) : IClassFixture<DeskServ
         using var signInPage = await deskClient.GetAsync(new Uri("/desk/sign-in", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, signInPage.StatusCode);
         using var dashboard = await deskClient.GetAsync(new Uri("/desk/hangfire", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.Unauthorized, dashboard.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, dashboard.StatusCode);
+        Assert.Equal("/desk/sign-in", dashboard.Headers.Location!.ToString());
     }
 
     [Fact]

@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using SecureIntake.Core.Editors;
+
+namespace SecureIntake.Web.Desk.Access;
+
+/// <summary>How a desk session is written into the request's user, and read back as the editor handlers work for.</summary>
+internal static class DeskClaims
+{
+    public const string AdminRole = "admin";
+    public const string EditorRole = "editor";
+
+    /// <summary>The value this browser session's forms must carry; absent for the desk tool, which posts no forms.</summary>
+    public const string FormToken = "secureintake:form-token";
+
+    public static ClaimsPrincipal Principal(Editor editor, string? formToken, string scheme)
+    {
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, editor.Id.ToString("D")),
+            new(ClaimTypes.Name, editor.Name),
+            new(ClaimTypes.Role, editor.Role == Core.Editors.EditorRole.Admin ? AdminRole : EditorRole),
+        };
+        if (formToken is not null)
+        {
+            claims.Add(new Claim(FormToken, formToken));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+
+    /// <summary>The editor a desk scheme authenticated, or null for anyone else.</summary>
+    public static Editor? EditorOf(ClaimsPrincipal user)
+    {
+        if (user.Identity is not { IsAuthenticated: true, AuthenticationType: DeskSchemes.Browser or DeskSchemes.Tool }
+            || !Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
+            || user.FindFirstValue(ClaimTypes.Name) is not { } name)
+        {
+            return null;
+        }
+
+        return new Editor(id, name, user.IsInRole(AdminRole) ? Core.Editors.EditorRole.Admin : Core.Editors.EditorRole.Editor, Disabled: false);
+    }
+}

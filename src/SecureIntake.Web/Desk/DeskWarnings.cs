@@ -1,0 +1,38 @@
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Status;
+using SecureIntake.Core.Triage;
+
+namespace SecureIntake.Web.Desk;
+
+/// <summary>What the queue shows above its rows: keys that need attention, failing components, retention coming due.</summary>
+internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus services, RetentionSweep retention, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var warnings = (await recipients.ListAsync(cancellationToken))
+            .Select(k => DeskPages.KeyWarning(k, now) is { } warning ? $"Recipient key {k.Fingerprint} of desk '{k.Desk}': {warning}" : null)
+            .OfType<string>().ToList();
+        foreach (var component in await services.ListAsync(cancellationToken))
+        {
+            if (component.FailuresInARow > 0)
+            {
+                warnings.Add($"{component.Component}: failing since {component.FailedAt:yyyy-MM-dd HH:mm} UTC ({component.Failure}); " +
+                    $"{component.FailuresInARow} failure(s) in a row, next attempt after {component.RetryAfter:HH:mm} UTC. Nothing is lost meanwhile.");
+            }
+
+            if (component.Quarantined > 0)
+            {
+                warnings.Add($"{component.Component}: {component.Quarantined} message(s) over the size limit were moved to the mailbox's quarantine folder " +
+                    $"(last at {component.QuarantinedAt:yyyy-MM-dd HH:mm} UTC); fetch them from the mail server by hand.");
+            }
+        }
+
+        if (await retention.DueSoonAsync(cancellationToken) is > 0 and var due)
+        {
+            warnings.Add($"{due} submission(s) reach their desk's retention within {RetentionSweep.WarningPeriod.TotalDays} days and will be deleted unless put on hold.");
+        }
+
+        return warnings;
+    }
+}

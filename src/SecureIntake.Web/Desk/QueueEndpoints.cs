@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using SecureIntake.Core.Editors;
+using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Triage;
+using SecureIntake.Web.Desk.Access;
+
+namespace SecureIntake.Web.Desk;
+
+/// <summary>The queue, and the actions applied to the rows an editor ticked in it.</summary>
+internal static class QueueEndpoints
+{
+    public static void MapQueue(this RouteGroupBuilder reads, RouteGroupBuilder posts)
+    {
+        reads.MapGet("", QueueAsync);
+        posts.MapPost("/bulk", BulkAsync);
+    }
+
+    private static async Task<ContentHttpResult> QueueAsync([AsParameters] QueueQuery query, DeskUser user, TriageListing queue, EditorStore editors,
+        RecipientStore recipients, DeskWarnings warnings, DeskPages pages, CancellationToken cancellationToken)
+    {
+        var filter = query.Filter;
+        return pages.Queue(user.Editor, user.FormToken, await queue.ListAsync(filter, query.Page ?? 1, cancellationToken), filter,
+            await editors.ListAsync(cancellationToken), await recipients.DeskNamesAsync(cancellationToken), await warnings.ListAsync(cancellationToken));
+    }
+
+    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> BulkAsync(DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+        CancellationToken cancellationToken)
+    {
+        var ids = form.All("id").Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToList();
+        var value = form["value"] ?? "";
+        try
+        {
+            await (form["action"] switch
+            {
+                "status" => actions.SetStatusAsync(user.Editor, ids, value, cancellationToken),
+                "assign" => actions.AssignAsync(user.Editor, ids, value, cancellationToken),
+                "priority" => actions.SetPriorityAsync(user.Editor, ids, value, cancellationToken),
+                "tag" => actions.AddTagAsync(user.Editor, ids, value, cancellationToken),
+                "untag" => actions.RemoveTagAsync(user.Editor, ids, value, cancellationToken),
+                _ => throw new TriageRefusedException("unknown bulk action"),
+            });
+        }
+        catch (TriageRefusedException e)
+        {
+            return pages.Problem(user, StatusCodes.Status400BadRequest, "Not done", e.Message);
+        }
+
+        return TypedResults.Redirect("/desk");
+    }
+}
