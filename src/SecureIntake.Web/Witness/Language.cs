@@ -3,7 +3,7 @@ using System.Globalization;
 namespace SecureIntake.Web.Witness;
 
 /// <summary>A language of the witness pages: chosen by the first path segment (a link, no script, no cookie).</summary>
-internal sealed record Language(string Code, CultureInfo Culture)
+public sealed record Language(string Code, CultureInfo Culture)
 {
     public static readonly IReadOnlyList<Language> All =
     [

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
+using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Witness;
 
@@ -25,12 +26,12 @@ public static class WitnessEndpoints
         endpoints.MapMethods("/static/site.css", read, StyleSheet);
 
         var witness = endpoints.MapGroup("/{language:regex(^(en|ru|kk)$)}");
-        witness.MapMethods("", read, (string language, WitnessPages pages) => pages.Landing(Language.Find(language)!));
+        witness.MapMethods("", read, (string language) => WitnessPages.Landing(Language.Find(language)!));
         witness.MapMethods("/submit", read, async (string language, HttpContext context, FormTokens tokens, WitnessPages pages, RecipientStore desks,
             CancellationToken cancellationToken) => pages.Form(Language.Find(language)!, await desks.DeskNamesAsync(cancellationToken), tokens.Issue(context)));
         witness.MapPost("/submit", SubmitAsync);
-        witness.MapMethods("/return", read, (string language, HttpContext context, FormTokens tokens, WitnessPages pages) =>
-            pages.Return(Language.Find(language)!, notFound: false, tokens.Issue(context)));
+        witness.MapMethods("/return", read, (string language, HttpContext context, FormTokens tokens) =>
+            WitnessPages.Return(Language.Find(language)!, notFound: false, tokens.Issue(context)));
         witness.MapPost("/return", ReturnAsync);
         witness.MapMethods("/thread", read, ThreadPageAsync);
         witness.MapPost("/thread", FollowUpAsync);
@@ -38,7 +39,7 @@ public static class WitnessEndpoints
         return endpoints;
     }
 
-    private static async Task<ContentHttpResult> SubmitAsync(string language, HttpContext context, MultipartSubmission submission,
+    private static async Task<HtmlPage> SubmitAsync(string language, HttpContext context, MultipartSubmission submission,
         WitnessPages pages, IOptions<IntakeLimits> limits, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
@@ -47,7 +48,7 @@ public static class WitnessEndpoints
         {
             body = Guard(context, limits.Value);
             var received = await submission.ReceiveAsync(context, body, followUpOf: null, cancellationToken);
-            return pages.Received(lang, received.Codename!);
+            return WitnessPages.Received(lang, received.Codename!);
         }
         catch (SubmissionRejectedException rejected)
         {
@@ -55,7 +56,7 @@ public static class WitnessEndpoints
         }
     }
 
-    private static async Task<ContentHttpResult> FollowUpAsync(string language, HttpContext context, MultipartSubmission submission,
+    private static async Task<HtmlPage> FollowUpAsync(string language, HttpContext context, MultipartSubmission submission,
         WitnessSessions sessions, WitnessPages pages, IOptions<IntakeLimits> limits, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
@@ -65,7 +66,7 @@ public static class WitnessEndpoints
             body = Guard(context, limits.Value);
             var thread = sessions.Current(context) ?? throw new SubmissionRejectedException(SubmissionProblem.SignedOut);
             await submission.ReceiveAsync(context, body, thread.SubmissionId, cancellationToken);
-            return pages.FollowUpReceived(lang);
+            return WitnessPages.FollowUpReceived(lang);
         }
         catch (SubmissionRejectedException rejected)
         {
@@ -88,7 +89,7 @@ public static class WitnessEndpoints
     /// The refusal page, after draining what the browser is still sending so it can show it; when that is not
     /// possible (a stalled or endless body), the connection closes after the page.
     /// </summary>
-    private static async Task<ContentHttpResult> RefuseAsync(HttpContext context, PostBody? body, WitnessPages pages, Language language,
+    private static async Task<HtmlPage> RefuseAsync(HttpContext context, PostBody? body, WitnessPages pages, Language language,
         SubmissionRejectedException rejected)
     {
         if (body is null || !await body.TryDrainAsync(rejected.Problem))
@@ -104,8 +105,8 @@ public static class WitnessEndpoints
         return pages.Rejected(language, rejected.Problem, rejected.RetryAfter);
     }
 
-    private static async Task<IResult> ReturnAsync(string language, HttpContext context, CodenameCheck check, WitnessSessions sessions,
-        FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
+    private static async Task<Results<HtmlPage, RedirectHttpResult>> ReturnAsync(string language, HttpContext context, CodenameCheck check,
+        WitnessSessions sessions, FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
         PostBody? body = null;
@@ -140,7 +141,7 @@ public static class WitnessEndpoints
         {
             // Far longer than any codename: say so as for a wrong one, at once, with no hashing.
             await (body?.TryDrainAsync(SubmissionProblem.TooLarge) ?? Task.FromResult(false));
-            return pages.Return(lang, notFound: true, tokens.Issue(context));
+            return WitnessPages.Return(lang, notFound: true, tokens.Issue(context));
         }
 
         // Without this, another site could sign a witness's browser into a thread of its own choosing.
@@ -153,7 +154,7 @@ public static class WitnessEndpoints
         {
             if (await check.FindAsync(typed ?? "", cancellationToken) is not { } found)
             {
-                return pages.Return(lang, notFound: true, tokens.Issue(context));
+                return WitnessPages.Return(lang, notFound: true, tokens.Issue(context));
             }
 
             sessions.SignIn(context, found);
@@ -165,8 +166,8 @@ public static class WitnessEndpoints
         }
     }
 
-    private static async Task<IResult> ThreadPageAsync(string language, HttpContext context, WitnessSessions sessions, ThreadReplies replies,
-        FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
+    private static async Task<Results<HtmlPage, RedirectHttpResult>> ThreadPageAsync(string language, HttpContext context, WitnessSessions sessions,
+        ThreadReplies replies, FormTokens tokens, WitnessPages pages, CancellationToken cancellationToken)
     {
         var lang = Language.Find(language)!;
         if (sessions.Current(context) is not { } thread)

@@ -82,6 +82,18 @@ public sealed class PagesTests(WitnessService service) : IClassFixture<WitnessSe
     }
 
     [Fact]
+    public async Task A_page_arrives_whole_with_its_length_and_as_utf8_html()
+    {
+        using var response = await service.Client.GetAsync(new Uri("/ru/submit", UriKind.Relative));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("text/html; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.False(response.Headers.TransferEncodingChunked ?? false);
+        Assert.EndsWith("</html>\n", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Clearnet_pages_point_tor_browser_to_the_onion_address()
     {
         using var response = await service.Client.GetAsync(new Uri("/ru/submit", UriKind.Relative));
