@@ -31,6 +31,7 @@ public static class CoreServices
         services.AddSingleton<IValidateOptions<BlobStoreOptions>, BlobStoreOptionsValidator>();
         services.AddSingleton<BlobStore>();
         services.AddSingleton<IntakeService>();
+        services.AddSingleton<MailLedger>();
         services.AddSingleton<ThreadReplies>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<DeskSessions>();

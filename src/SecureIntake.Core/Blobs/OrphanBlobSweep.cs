@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Blobs;
 
@@ -25,59 +26,29 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         var orphans = new HashSet<Guid>(onDisk);
-        await using (var known = new NpgsqlCommand("SELECT id FROM submission_items WHERE id = ANY(@ids)", connection))
-        {
-            known.Parameters.AddWithValue("ids", onDisk);
-            await using var reader = await known.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                orphans.Remove(reader.GetGuid(0));
-            }
-        }
+        orphans.ExceptWith(await connection.QueryAsync<Guid>("SELECT id FROM submission_items WHERE id = ANY(@Ids)", new { Ids = onDisk }, null, cancellationToken)
+            .ConfigureAwait(false));
 
-        var due = new List<Guid>();
-        await using (var candidates = new NpgsqlCommand("SELECT blob_id, first_seen FROM orphan_blob_candidates", connection))
-        await using (var reader = await candidates.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (orphans.Contains(reader.GetGuid(0)) && now - reader.GetFieldValue<DateTimeOffset>(1) >= Grace)
-                {
-                    due.Add(reader.GetGuid(0));
-                }
-            }
-        }
+        var due = (await connection.QueryAsync<OrphanCandidate>("SELECT blob_id AS BlobId, first_seen AS FirstSeen FROM orphan_blob_candidates", null, null,
+            cancellationToken).ConfigureAwait(false))
+            .Where(candidate => orphans.Contains(candidate.BlobId) && now - candidate.FirstSeen >= Grace)
+            .Select(candidate => candidate.BlobId)
+            .ToList();
 
         var deleted = await blobs.DeleteUnlessHeldAsync(due, async locked =>
         {
             var orphaned = new HashSet<Guid>(locked);
-            await using var recheck = new NpgsqlCommand("SELECT id FROM submission_items WHERE id = ANY(@ids)", connection);
-            recheck.Parameters.AddWithValue("ids", locked.ToArray());
-            await using var reader = await recheck.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                orphaned.Remove(reader.GetGuid(0));
-            }
-
+            orphaned.ExceptWith(await connection.QueryAsync<Guid>("SELECT id FROM submission_items WHERE id = ANY(@Ids)", new { Ids = locked.ToArray() }, null,
+                cancellationToken).ConfigureAwait(false));
             return orphaned;
         }).ConfigureAwait(false);
 
         // Forget candidates that were deleted, committed meanwhile or vanished; remember new orphans and held ones.
-        await using (var forget = new NpgsqlCommand("DELETE FROM orphan_blob_candidates WHERE NOT (blob_id = ANY(@orphans)) OR blob_id = ANY(@deleted)", connection))
-        {
-            forget.Parameters.AddWithValue("orphans", orphans.ToArray());
-            forget.Parameters.AddWithValue("deleted", deleted.ToArray());
-            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var remember = new NpgsqlCommand("""
-            INSERT INTO orphan_blob_candidates (blob_id, first_seen) SELECT unnest(@ids), @now ON CONFLICT (blob_id) DO NOTHING
-            """, connection))
-        {
-            remember.Parameters.AddWithValue("ids", orphans.Except(deleted).ToArray());
-            remember.Parameters.AddWithValue("now", now);
-            await remember.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await connection.ExecuteAsync("DELETE FROM orphan_blob_candidates WHERE NOT (blob_id = ANY(@Orphans)) OR blob_id = ANY(@Deleted)",
+            new { Orphans = orphans.ToArray(), Deleted = deleted.ToArray() }, null, cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync("""
+            INSERT INTO orphan_blob_candidates (blob_id, first_seen) SELECT unnest(@Ids), @Now ON CONFLICT (blob_id) DO NOTHING
+            """, new { Ids = orphans.Except(deleted).ToArray(), Now = now }, null, cancellationToken).ConfigureAwait(false);
 
         if (deleted.Count > 0)
         {
@@ -86,6 +57,8 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
 
         return deleted.Count;
     }
+
+    private sealed record OrphanCandidate(Guid BlobId, DateTimeOffset FirstSeen);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted {Count} orphaned encrypted blobs left by interrupted submissions")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Intake;
 
@@ -14,22 +15,22 @@ public sealed partial class BatchArrivedJob(NpgsqlDataSource dataSource, BlobSto
 {
     public async Task RunAsync(Guid submissionId, Guid batchId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id, ciphertext_bytes FROM submission_items WHERE submission_id = @submission AND batch_id = @batch");
-        command.Parameters.AddWithValue("submission", submissionId);
-        command.Parameters.AddWithValue("batch", batchId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var items = await dataSource.QueryAsync<StoredItem>("""
+            SELECT id AS Id, ciphertext_bytes AS CiphertextBytes FROM submission_items WHERE submission_id = @Submission AND batch_id = @Batch
+            """, new { Submission = submissionId, Batch = batchId }, cancellationToken).ConfigureAwait(false);
+        foreach (var item in items)
         {
-            var id = reader.GetGuid(0);
-            if (blobs.Length(id) != reader.GetInt64(1))
+            if (blobs.Length(item.Id) != item.CiphertextBytes)
             {
-                LogDamaged(logger, submissionId, id);
-                throw new InvalidOperationException($"item {id} of submission {submissionId} is missing or damaged on disk");
+                LogDamaged(logger, submissionId, item.Id);
+                throw new InvalidOperationException($"item {item.Id} of submission {submissionId} is missing or damaged on disk");
             }
         }
 
         // Deliberately no log line for a healthy batch: with its timestamp it would record when a witness wrote.
     }
+
+    private sealed record StoredItem(Guid Id, long CiphertextBytes);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Item {ItemId} of submission {SubmissionId} is missing or has the wrong size on disk")]
     private static partial void LogDamaged(ILogger logger, Guid submissionId, Guid itemId);

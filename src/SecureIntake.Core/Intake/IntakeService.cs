@@ -1,6 +1,7 @@
 using Npgsql;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Intake;
 
@@ -23,26 +24,16 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
     /// <summary>A witness's follow-up on their own submission, encrypted to its desk's current recipients.</summary>
     public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT d.name, s.channel FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
-        command.Parameters.AddWithValue("id", submissionId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission was deleted");
-        }
-
-        var (desk, channel) = (reader.GetString(0), reader.GetString(1));
+        var (desk, channel) = await dataSource.QuerySingleOrDefaultAsync<SubmissionDesk>(
+            "SELECT d.name AS Desk, s.channel AS Channel FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id", new { Id = submissionId },
+            cancellationToken).ConfigureAwait(false) ?? throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission was deleted");
         var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
         return Start(new SubmissionTarget(submissionId, deskId, channel, IsNew: false), desk, keys);
     }
 
     /// <summary>The submission a codename's locator belongs to, if any: one indexed lookup, found or not.</summary>
-    public async Task<Guid?> FindByCodenameAsync(byte[] locator, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT id FROM submissions WHERE codename_locator = @locator");
-        command.Parameters.AddWithValue("locator", locator);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid id ? id : null;
-    }
+    public Task<Guid?> FindByCodenameAsync(byte[] locator, CancellationToken cancellationToken) =>
+        dataSource.ScalarAsync<Guid?>("SELECT id FROM submissions WHERE codename_locator = @Locator", new { Locator = locator }, cancellationToken);
 
     private SubmissionDraft Start(SubmissionTarget target, string desk, IReadOnlyList<Crypto.Keys.RecipientKey> keys)
     {
@@ -55,4 +46,6 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
             ? new SubmissionDraft(_writer, blobs, keys, target)
             : throw new IntakeRefusedException(IntakeRefusal.NoRoom, "free disk space is below Storage:MinimumFreeBytes");
     }
+
+    private sealed record SubmissionDesk(string Desk, string Channel);
 }

@@ -4,6 +4,7 @@ using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Npgsql;
 using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Intake;
 
@@ -40,80 +41,60 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
 
         if (target.IsNew)
         {
-            await using var insert = new NpgsqlCommand("""
+            await connection.ExecuteAsync("""
                 INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, codename_locator, reply_certificate, reply_secret_key_sealed)
-                VALUES (@id, @desk, @channel, @minute, @minute, @locator, @replyCertificate, @replySecretKey)
-                """, connection);
-            insert.Parameters.Add(Bytes("locator", draft.CodenameLocator));
-            insert.Parameters.Add(Bytes("replyCertificate", draft.ReplyKey?.Certificate));
-            insert.Parameters.Add(Bytes("replySecretKey", draft.ReplyKey?.SealedSecretKey));
-            insert.Parameters.AddWithValue("id", target.SubmissionId);
-            insert.Parameters.AddWithValue("desk", target.DeskId);
-            insert.Parameters.AddWithValue("channel", target.Channel);
-            insert.Parameters.AddWithValue("minute", minute);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await using var touch = new NpgsqlCommand("UPDATE submissions SET witness_active_at = @minute WHERE id = @id", connection);
-            touch.Parameters.AddWithValue("id", target.SubmissionId);
-            touch.Parameters.AddWithValue("minute", minute);
-            if (await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+                VALUES (@SubmissionId, @DeskId, @Channel, @Minute, @Minute, @Locator, @ReplyCertificate, @ReplySecretKey)
+                """, new
             {
-                throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission of this follow-up no longer exists");
-            }
+                target.SubmissionId,
+                target.DeskId,
+                target.Channel,
+                Minute = minute,
+                Locator = draft.CodenameLocator,
+                ReplyCertificate = draft.ReplyKey?.Certificate,
+                ReplySecretKey = draft.ReplyKey?.SealedSecretKey,
+            }, null, cancellationToken).ConfigureAwait(false);
+        }
+        else if (await connection.ExecuteAsync("UPDATE submissions SET witness_active_at = @Minute WHERE id = @SubmissionId",
+            new { target.SubmissionId, Minute = minute }, null, cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new IntakeRefusedException(IntakeRefusal.SubmissionGone, "the submission of this follow-up no longer exists");
         }
 
         foreach (var item in draft.Items)
         {
-            await using var insertItem = new NpgsqlCommand("""
+            await connection.ExecuteAsync("""
                 INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
-                VALUES (@id, @submission, @batch, 'witness', @kind, @bytes, @minute)
-                """, connection);
-            insertItem.Parameters.AddWithValue("id", item.Id);
-            insertItem.Parameters.AddWithValue("submission", target.SubmissionId);
-            insertItem.Parameters.AddWithValue("batch", draft.BatchId);
-            insertItem.Parameters.AddWithValue("kind", item.Kind.ToString().ToLowerInvariant());
-            insertItem.Parameters.AddWithValue("bytes", item.CiphertextBytes);
-            insertItem.Parameters.AddWithValue("minute", minute);
-            await insertItem.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                VALUES (@Id, @SubmissionId, @BatchId, 'witness', @Kind, @CiphertextBytes, @Minute)
+                """, new
+            {
+                item.Id,
+                target.SubmissionId,
+                draft.BatchId,
+                Kind = item.Kind.ToString().ToLowerInvariant(),
+                item.CiphertextBytes,
+                Minute = minute,
+            }, null, cancellationToken).ConfigureAwait(false);
         }
 
         if (draft.MailOrigin is { } origin)
         {
-            await using var ledger = new NpgsqlCommand("""
-                INSERT INTO mail_messages (mailbox, uid_validity, uid, digest, submission_id) VALUES (@mailbox, @validity, @uid, @digest, @id)
-                """, connection);
-            ledger.Parameters.AddWithValue("mailbox", origin.Mailbox);
-            ledger.Parameters.AddWithValue("validity", origin.UidValidity);
-            ledger.Parameters.AddWithValue("uid", origin.Uid);
-            ledger.Parameters.AddWithValue("digest", origin.Digest);
-            ledger.Parameters.AddWithValue("id", target.SubmissionId);
-            await ledger.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await MailLedger.RecordAsync(connection, origin, target.SubmissionId, cancellationToken).ConfigureAwait(false);
         }
 
         // Counted for the editors' next notification, which goes out on a schedule, not at this moment.
-        await using (var pending = new NpgsqlCommand("""
-            INSERT INTO notification_pending (desk_id, new_submissions, follow_ups) VALUES (@desk, @new, @followUp)
-            ON CONFLICT (desk_id) DO UPDATE SET new_submissions = notification_pending.new_submissions + @new,
-                follow_ups = notification_pending.follow_ups + @followUp
-            """, connection))
-        {
-            pending.Parameters.AddWithValue("desk", target.DeskId);
-            pending.Parameters.AddWithValue("new", target.IsNew ? 1 : 0);
-            pending.Parameters.AddWithValue("followUp", target.IsNew ? 0 : 1);
-            await pending.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await PendingNotifications.CountAsync(connection, target.DeskId, target.IsNew, cancellationToken).ConfigureAwait(false);
 
         // The queue shows counts and sizes without adding up items for every row it lists.
-        await using (var totals = new NpgsqlCommand(
-            "UPDATE submissions SET witness_batches = witness_batches + 1, file_count = file_count + @files, ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id", connection))
+        await connection.ExecuteAsync("""
+            UPDATE submissions SET witness_batches = witness_batches + 1, file_count = file_count + @Files, ciphertext_bytes = ciphertext_bytes + @Bytes
+            WHERE id = @SubmissionId
+            """, new
         {
-            totals.Parameters.AddWithValue("id", target.SubmissionId);
-            totals.Parameters.AddWithValue("files", draft.Items.Count(i => i.Kind is ItemKind.File or ItemKind.Email));
-            totals.Parameters.AddWithValue("bytes", draft.Items.Sum(i => i.CiphertextBytes));
-            await totals.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            target.SubmissionId,
+            Files = draft.Items.Count(i => i.Kind is ItemKind.File or ItemKind.Email),
+            Bytes = draft.Items.Sum(i => i.CiphertextBytes),
+        }, null, cancellationToken).ConfigureAwait(false);
 
         var storage = new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(connection, EnlistedStorage), EnlistedStorage);
         new BackgroundJobClient(storage).Enqueue<BatchArrivedJob>(job => job.RunAsync(target.SubmissionId, draft.BatchId, CancellationToken.None));
@@ -125,18 +106,14 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
     {
         try
         {
-            await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM submission_items WHERE batch_id = @batch)");
-            command.Parameters.AddWithValue("batch", batchId);
-            return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
+            return await dataSource.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM submission_items WHERE batch_id = @BatchId)", new { BatchId = batchId },
+                CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             return null;
         }
     }
-
-    private static NpgsqlParameter Bytes(string name, byte[]? value) =>
-        new(name, NpgsqlTypes.NpgsqlDbType.Bytea) { Value = (object?)value ?? DBNull.Value };
 
     internal static DateTimeOffset ToMinute(DateTimeOffset time) =>
         new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);

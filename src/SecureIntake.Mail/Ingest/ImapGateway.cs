@@ -9,6 +9,7 @@ using Npgsql;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Status;
+using SecureIntake.Core.Storage;
 using SecureIntake.Mail.Notify;
 
 namespace SecureIntake.Mail.Ingest;
@@ -22,7 +23,7 @@ namespace SecureIntake.Mail.Ingest;
 /// many hosts run the worker.
 /// </summary>
 public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, Acknowledgements acknowledgements, NpgsqlDataSource dataSource,
-    ServiceStatus status, ILogger<ImapGateway> logger)
+    MailLedger ledger, ServiceStatus status, ILogger<ImapGateway> logger)
 {
     public const string Component = "mail-gateway";
 
@@ -73,19 +74,18 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@mailbox, 0))", lockConnection);
-            unlock.Parameters.AddWithValue("mailbox", mailbox);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            await lockConnection.ScalarAsync<bool>("SELECT pg_advisory_unlock(hashtextextended(@Mailbox, 0))", new { Mailbox = mailbox }, null, CancellationToken.None)
+                .ConfigureAwait(false);
         }
     }
 
     private async Task<int> DrainAsync(ImapClient client, IMailFolder folder, string mailbox, CancellationToken cancellationToken)
     {
         var validity = (long)folder.UidValidity;
-        var ledger = await LedgerAsync(mailbox, cancellationToken).ConfigureAwait(false);
+        var stored = await ledger.ListAsync(mailbox, cancellationToken).ConfigureAwait(false);
 
         // First what a crash left between commit and removal: taken in already, only to be removed.
-        var leftOver = ledger.Where(r => r.UidValidity == validity).Select(r => new UniqueId((uint)r.Uid)).ToList();
+        var leftOver = stored.Where(r => r.UidValidity == validity).Select(r => new UniqueId((uint)r.Uid)).ToList();
         if (leftOver.Count > 0)
         {
             await RemoveAsync(client, folder, leftOver, cancellationToken).ConfigureAwait(false);
@@ -109,7 +109,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             {
                 await using var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false);
                 result = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
-                    digest => IsTakenInAsync(mailbox, digest, cancellationToken),
+                    digest => ledger.HoldsDigestAsync(mailbox, digest, cancellationToken),
                     digest => new MailOrigin(mailbox, validity, uid.Id, digest),
                     cancellationToken).ConfigureAwait(false);
             }
@@ -138,9 +138,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         await RemoveAndForgetAsync(client, folder, mailbox, validity, committed, cancellationToken).ConfigureAwait(false);
 
         // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
-        await using var stale = dataSource.CreateCommand("DELETE FROM mail_messages WHERE mailbox = @mailbox");
-        stale.Parameters.AddWithValue("mailbox", mailbox);
-        await stale.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await ledger.ForgetMailboxAsync(mailbox, cancellationToken).ConfigureAwait(false);
         return taken;
     }
 
@@ -202,42 +200,13 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
     }
 
-    private async Task ForgetAsync(string mailbox, long validity, IList<UniqueId> uids, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("DELETE FROM mail_messages WHERE mailbox = @mailbox AND uid_validity = @validity AND uid = ANY(@uids)");
-        command.Parameters.AddWithValue("mailbox", mailbox);
-        command.Parameters.AddWithValue("validity", validity);
-        command.Parameters.AddWithValue("uids", uids.Select(u => (long)u.Id).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<bool> IsTakenInAsync(string mailbox, byte[] digest, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM mail_messages WHERE mailbox = @mailbox AND digest = @digest)");
-        command.Parameters.AddWithValue("mailbox", mailbox);
-        command.Parameters.AddWithValue("digest", digest);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
-
-    private async Task<List<(long UidValidity, long Uid)>> LedgerAsync(string mailbox, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT uid_validity, uid FROM mail_messages WHERE mailbox = @mailbox");
-        command.Parameters.AddWithValue("mailbox", mailbox);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<(long, long)>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add((reader.GetInt64(0), reader.GetInt64(1)));
-        }
-
-        return rows;
-    }
+    private Task ForgetAsync(string mailbox, long validity, IList<UniqueId> uids, CancellationToken cancellationToken) =>
+        ledger.ForgetAsync(mailbox, validity, uids.Select(u => (long)u.Id).ToList(), cancellationToken);
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection connection, string mailbox, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended(@mailbox, 0))", connection);
-        command.Parameters.AddWithValue("mailbox", mailbox);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return await connection.ScalarAsync<bool>("SELECT pg_try_advisory_lock(hashtextextended(@Mailbox, 0))", new { Mailbox = mailbox }, null, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private static async Task ConnectAsync(ImapClient client, ImapOptions imap, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using MimeKit;
 using Npgsql;
 using Org.BouncyCastle.Bcpg;
 using SecureIntake.Core.Editors;
+using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Status;
 using SecureIntake.Crypto.Encryption;
@@ -38,18 +39,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var pending = new List<(Guid DeskId, string Desk, int New, int FollowUps)>();
-        await using (var select = new NpgsqlCommand("""
-            SELECT p.desk_id, d.name, p.new_submissions, p.follow_ups FROM notification_pending p JOIN desks d ON d.id = p.desk_id
-            WHERE p.new_submissions > 0 OR p.follow_ups > 0 ORDER BY d.name FOR UPDATE OF p
-            """, connection, transaction))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                pending.Add((reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
-            }
-        }
+        var pending = await PendingNotifications.LockDueAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
         var people = await editors.NotificationRecipientsAsync(cancellationToken).ConfigureAwait(false);
         if (pending.Count == 0 || people.Count == 0)
@@ -79,15 +69,9 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
             return 0;
         }
 
-        foreach (var (deskId, _, count, followUps) in pending)
+        foreach (var desk in pending)
         {
-            await using var told = new NpgsqlCommand(
-                "UPDATE notification_pending SET new_submissions = new_submissions - @new, follow_ups = follow_ups - @followUps WHERE desk_id = @desk",
-                connection, transaction);
-            told.Parameters.AddWithValue("desk", deskId);
-            told.Parameters.AddWithValue("new", count);
-            told.Parameters.AddWithValue("followUps", followUps);
-            await told.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await PendingNotifications.ToldAsync(connection, transaction, desk, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -95,7 +79,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, N
         return people.Count;
     }
 
-    private string Summary(IReadOnlyList<(Guid DeskId, string Desk, int New, int FollowUps)> pending)
+    private string Summary(IReadOnlyList<PendingDesk> pending)
     {
         var text = new StringBuilder("New activity on the SecureIntake desk:\r\n\r\n");
         foreach (var (_, desk, count, followUps) in pending)
