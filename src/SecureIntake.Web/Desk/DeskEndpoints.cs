@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
@@ -308,8 +309,8 @@ public static class DeskEndpoints
                     done = $"Desk '{form["desk"]}' keeps submissions {Days(form["days"])} days.";
                     break;
                 default:
-                    var removed = await recipients.RemoveAsync(form["fingerprint"] ?? "", form["desk"], context.RequestAborted);
-                    done = removed == 0 ? "No such key." : "Key removed.";
+                    var removal = await context.RequestServices.GetRequiredService<DeskRecipients>().RemoveKeyAsync(form["fingerprint"] ?? "", form["desk"], context.RequestAborted);
+                    done = removal.Refusal is { } refusal ? throw new KeyFileException(refusal) : "Key removed.";
                     break;
             }
 
