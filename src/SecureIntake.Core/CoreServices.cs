@@ -27,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<Migrator>();
         services.AddSingleton<RecipientStore>();
         services.AddSingleton<RecipientKeyCheck>();
+        services.AddSingleton<DeskRecipients>();
         services.AddOptions<BlobStoreOptions>().Bind(configuration.GetSection(BlobStoreOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BlobStoreOptions>, BlobStoreOptionsValidator>();
         services.AddSingleton<BlobStore>();

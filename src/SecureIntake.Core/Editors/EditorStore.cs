@@ -12,7 +12,10 @@ public enum EditorRole
 
 public sealed record Editor(Guid Id, string Name, EditorRole Role, bool Disabled);
 
-/// <summary>A new editor, or one whose second factor was reset: the secret is shown to the admin once, never again.</summary>
+/// <summary>
+/// A new second factor: for a new editor or a reset, shown to the admin once and never again (and the editor must then
+/// enrol one of their own); for a re-enrolment, shown only to the editor, pending until they confirm a code from it.
+/// </summary>
 public sealed record TwoFactorEnrolment(Editor Editor, byte[] TotpSecret)
 {
     public string ProvisioningUri(string issuer) => Totp.ProvisioningUri(issuer, Editor.Name, TotpSecret);
@@ -20,7 +23,15 @@ public sealed record TwoFactorEnrolment(Editor Editor, byte[] TotpSecret)
 
 public abstract record SignInResult
 {
-    public sealed record SignedIn(Editor Editor) : SignInResult;
+    /// <summary>
+    /// Signed in. When an admin set the password, or was shown the TOTP secret, the editor must first choose their own
+    /// password (<see cref="EditorStore.ChangePasswordAsync"/>) and enrol a new authenticator
+    /// (<see cref="EditorStore.BeginTwoFactorEnrolmentAsync"/>): until then an admin could sign in as them.
+    /// </summary>
+    public sealed record SignedIn(Editor Editor, bool MustChangePassword = false, bool MustEnrolTwoFactor = false) : SignInResult
+    {
+        public bool MustRenewCredentials => MustChangePassword || MustEnrolTwoFactor;
+    }
 
     /// <summary>Wrong name, password or code, or a disabled account: the editor is not told which.</summary>
     public sealed record Refused : SignInResult;
@@ -33,6 +44,10 @@ public abstract record SignInResult
 /// accepted twice. Failed attempts lock the account for a growing while. Every sign-in and every checked
 /// failure is audited; refusals that check nothing (a locked account, an unknown name) are audited sparingly,
 /// so guessing cannot flood the audit log.
+/// An editor owns their credentials: an admin can set a password or reset the second factor, but the editor is then
+/// told at sign-in to replace them. Every change of a password or second factor ends all of the editor's sessions
+/// (browser and desk tool, the one that made the change included): the caller starts a fresh session for the editor
+/// it is serving, so a session id never outlives the credentials it was issued under.
 /// </summary>
 public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hasher, AuditLog audit, TimeProvider clock) : IDisposable
 {
@@ -66,7 +81,8 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         var secret = Totp.NewSecret();
         var hash = await HashAsync(password, cancellationToken).ConfigureAwait(false);
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO editors (name, role, password_hash, totp_secret) VALUES (@name, @role, @hash, @secret)
+            INSERT INTO editors (name, role, password_hash, totp_secret, password_set_by_admin, totp_seen_by_admin)
+            VALUES (@name, @role, @hash, @secret, true, true)
             ON CONFLICT (name) DO NOTHING RETURNING id
             """);
         command.Parameters.AddWithValue("name", name);
@@ -112,7 +128,8 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     {
         var secret = Totp.NewSecret();
         await using var command = dataSource.CreateCommand("""
-            UPDATE editors SET totp_secret = @secret, totp_last_step = 0 WHERE name = @name RETURNING id, role, disabled
+            UPDATE editors SET totp_secret = @secret, totp_last_step = 0, totp_seen_by_admin = true, pending_totp_secret = NULL
+            WHERE name = @name RETURNING id, role, disabled
             """);
         command.Parameters.AddWithValue("name", NormalizeName(name));
         command.Parameters.AddWithValue("secret", secret);
@@ -153,7 +170,151 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         }
 
         await AuditSignInAsync(account.Id, account.Name, "signed in", "", cancellationToken).ConfigureAwait(false);
-        return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false));
+        if (hasher.NeedsRehash(account.PasswordHash))
+        {
+            await UpgradeHashAsync(account, password, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false), account.PasswordSetByAdmin, account.TotpSeenByAdmin);
+    }
+
+    /// <summary>
+    /// The editor's own new password. The current one is checked (and a wrong one counted as a failed sign-in, so a
+    /// left-open session cannot be used to guess it), the new one must pass <see cref="PasswordPolicy"/> and differ from
+    /// it. Clears the mark of an admin-set password and ends every session of the editor.
+    /// </summary>
+    public async Task ChangePasswordAsync(Editor editor, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(editor);
+        ArgumentNullException.ThrowIfNull(currentPassword);
+        ArgumentNullException.ThrowIfNull(newPassword);
+        if (PasswordPolicy.Problem(newPassword, editor.Name) is { } problem)
+        {
+            throw new EditorRefusedException($"the new password is refused: {problem}");
+        }
+
+        if (string.Equals(currentPassword, newPassword, StringComparison.Ordinal))
+        {
+            throw new EditorRefusedException("the new password must differ from the current one");
+        }
+
+        var account = await CheckCurrentPasswordAsync(editor, currentPassword, "password change refused", cancellationToken).ConfigureAwait(false);
+        var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
+        await using (var command = dataSource.CreateCommand("""
+            UPDATE editors SET password_hash = @hash, password_set_by_admin = false WHERE id = @id AND password_hash = @old AND NOT disabled
+            """))
+        {
+            command.Parameters.AddWithValue("id", account.Id);
+            command.Parameters.AddWithValue("hash", hash);
+            command.Parameters.AddWithValue("old", account.PasswordHash);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                throw new EditorRefusedException("the password was changed meanwhile; sign in again");
+            }
+        }
+
+        await EndSessionsAsync(account.Id, cancellationToken).ConfigureAwait(false);
+        await AuditSignInAsync(account.Id, account.Name, "password changed", "by the editor; their sessions ended", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An admin sets an editor's password (say, it was forgotten): the lock-out is cleared, sessions end, and at the
+    /// next sign-in the editor is told to choose their own, since the admin knows this one.
+    /// </summary>
+    public async Task SetPasswordByAdminAsync(string name, string newPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(newPassword);
+        name = NormalizeName(name);
+        if (PasswordPolicy.Problem(newPassword, name) is { } problem)
+        {
+            throw new EditorRefusedException($"the password is refused: {problem}");
+        }
+
+        var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand("""
+            UPDATE editors SET password_hash = @hash, password_set_by_admin = true, failed_sign_ins = 0, locked_until = NULL
+            WHERE name = @name RETURNING id
+            """);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("hash", hash);
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+        {
+            throw new EditorRefusedException($"there is no editor named '{name}'");
+        }
+
+        await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(new AuditEntry(null, null, "editor password set by admin", Detail: $"{name}; their sessions ended"), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts replacing the editor's authenticator: a new secret, shown to them once and kept pending. The current one
+    /// keeps working until <see cref="ConfirmTwoFactorEnrolmentAsync"/> accepts a code from the new one. The current
+    /// password is asked for, so a session left open cannot be used to take over the second factor.
+    /// </summary>
+    public async Task<TwoFactorEnrolment> BeginTwoFactorEnrolmentAsync(Editor editor, string currentPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(editor);
+        ArgumentNullException.ThrowIfNull(currentPassword);
+        var account = await CheckCurrentPasswordAsync(editor, currentPassword, "second factor enrolment refused", cancellationToken).ConfigureAwait(false);
+        var secret = Totp.NewSecret();
+        await using (var command = dataSource.CreateCommand("UPDATE editors SET pending_totp_secret = @secret WHERE id = @id"))
+        {
+            command.Parameters.AddWithValue("id", account.Id);
+            command.Parameters.AddWithValue("secret", secret);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await AuditSignInAsync(account.Id, account.Name, "second factor enrolment begun", "", cancellationToken).ConfigureAwait(false);
+        return new TwoFactorEnrolment(new Editor(account.Id, account.Name, account.Role, false), secret);
+    }
+
+    /// <summary>
+    /// Makes the pending authenticator the editor's only one, once a code from it matches; a wrong code changes
+    /// nothing (the old authenticator still works, and the pending one can still be confirmed). Ends every session.
+    /// </summary>
+    public async Task ConfirmTwoFactorEnrolmentAsync(Editor editor, string code, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(editor);
+        ArgumentNullException.ThrowIfNull(code);
+        byte[] pending;
+        await using (var select = dataSource.CreateCommand("SELECT pending_totp_secret FROM editors WHERE id = @id AND NOT disabled"))
+        {
+            select.Parameters.AddWithValue("id", editor.Id);
+            if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not byte[] found)
+            {
+                throw new EditorRefusedException("no new authenticator is waiting to be confirmed; start the enrolment again");
+            }
+
+            pending = found;
+        }
+
+        if (Totp.Verify(pending, code, clock.GetUtcNow(), -1) is not { } step)
+        {
+            await AuditSignInAsync(editor.Id, editor.Name, "second factor enrolment refused", "wrong code from the new authenticator", cancellationToken)
+                .ConfigureAwait(false);
+            throw new EditorRefusedException("the code does not match the new authenticator; the old one still works");
+        }
+
+        // The confirming code counts as used, so it cannot also sign someone in.
+        await using (var update = dataSource.CreateCommand("""
+            UPDATE editors SET totp_secret = pending_totp_secret, pending_totp_secret = NULL, totp_last_step = @step, totp_seen_by_admin = false
+            WHERE id = @id AND pending_totp_secret = @pending AND NOT disabled
+            """))
+        {
+            update.Parameters.AddWithValue("id", editor.Id);
+            update.Parameters.AddWithValue("pending", pending);
+            update.Parameters.AddWithValue("step", step);
+            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                throw new EditorRefusedException("the enrolment was started again meanwhile; use the newest secret");
+            }
+        }
+
+        await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
+        await AuditSignInAsync(editor.Id, editor.Name, "second factor re-enrolled", "by the editor; the old authenticator stopped working; their sessions ended",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Where the editor is told about new activity, and the fingerprint of their own key that mail is encrypted to.</summary>
@@ -219,7 +380,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
                 locked_until = CASE WHEN failed_sign_ins + 1 >= @threshold
                     THEN @now + LEAST(power(2, LEAST(failed_sign_ins + 1 - @threshold, 16)), @longest) * interval '1 minute' END
             WHERE name = @name AND (locked_until IS NULL OR locked_until <= @now)
-            RETURNING id, role, password_hash, totp_secret, totp_last_step, disabled, locked_until
+            RETURNING id, role, password_hash, totp_secret, totp_last_step, disabled, locked_until, password_set_by_admin, totp_seen_by_admin
             """);
         command.Parameters.AddWithValue("name", name);
         command.Parameters.AddWithValue("now", now);
@@ -232,7 +393,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         }
 
         return new Account(reader.GetGuid(0), name, ParseRole(reader.GetString(1)), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-            reader.GetInt64(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
+            reader.GetInt64(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7), reader.GetBoolean(8));
     }
 
     /// <summary>
@@ -277,6 +438,47 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         }
 
         return new SignInResult.Refused();
+    }
+
+    /// <summary>
+    /// Checks a signed-in editor's current password the way sign-in does: counted before it is checked, refused
+    /// while the account is locked, and audited when wrong.
+    /// </summary>
+    private async Task<Account> CheckCurrentPasswordAsync(Editor editor, string password, string refusedAction, CancellationToken cancellationToken)
+    {
+        var account = await ClaimAttemptAsync(editor.Name, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (account is null || account.Id != editor.Id || account.Disabled)
+        {
+            throw new EditorRefusedException("too many failed attempts, or the account is disabled: try again later");
+        }
+
+        if (!await VerifyAsync(password, account.PasswordHash, cancellationToken).ConfigureAwait(false))
+        {
+            await AuditSignInAsync(account.Id, account.Name, refusedAction, "wrong current password", cancellationToken).ConfigureAwait(false);
+            throw new EditorRefusedException("the current password is wrong");
+        }
+
+        await using var clear = dataSource.CreateCommand("UPDATE editors SET failed_sign_ins = 0, locked_until = NULL WHERE id = @id");
+        clear.Parameters.AddWithValue("id", account.Id);
+        await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return account;
+    }
+
+    /// <summary>
+    /// Stores a hash at today's cost of the password sign-in has just verified, unless it was changed meanwhile:
+    /// raising the cost settings then reaches every editor who signs in, not only new passwords.
+    /// </summary>
+    private async Task UpgradeHashAsync(Account account, string password, CancellationToken cancellationToken)
+    {
+        var hash = await HashAsync(password, cancellationToken).ConfigureAwait(false);
+        await using var command = dataSource.CreateCommand("UPDATE editors SET password_hash = @hash WHERE id = @id AND password_hash = @old");
+        command.Parameters.AddWithValue("id", account.Id);
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("old", account.PasswordHash);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+        {
+            await AuditSignInAsync(account.Id, account.Name, "password hash upgraded", "to the current cost settings", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private Task AuditSignInAsync(Guid editorId, string name, string action, string detail, CancellationToken cancellationToken) =>
@@ -329,7 +531,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     }
 
     private sealed record Account(Guid Id, string Name, EditorRole Role, string PasswordHash, byte[] TotpSecret, long TotpLastStep, bool Disabled,
-        DateTimeOffset? LockedUntil);
+        DateTimeOffset? LockedUntil, bool PasswordSetByAdmin, bool TotpSeenByAdmin);
 }
 
 public sealed class EditorRefusedException(string message) : Exception(message);

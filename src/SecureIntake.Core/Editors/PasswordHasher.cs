@@ -87,14 +87,18 @@ public sealed class PasswordHasher
     }
 
     /// <summary>
-    /// True when the stored string was made with another cost or shape than this hasher's (or cannot be read at all),
-    /// so the caller should store <see cref="Hash"/> of the password it has just verified.
+    /// True when the stored string is weaker than this hasher would make it (less memory, fewer passes, a shorter salt
+    /// or hash), has another shape, or cannot be read at all, so the caller should store <see cref="Hash"/> of the
+    /// password it has just verified. A hash made at a higher cost than today's is kept: lowering the settings must
+    /// not weaken what is stored.
     /// </summary>
     public bool NeedsRehash(string encoded) =>
         !TryParse(encoded, out var cost, out var salt, out var hash)
-        || cost != new Cost(_memoryKiB, _iterations, Parallelism)
-        || salt.Length != SaltBytes
-        || hash.Length != HashBytes;
+        || cost.MemoryKiB < _memoryKiB
+        || cost.Iterations < _iterations
+        || cost.Parallelism != Parallelism
+        || salt.Length < SaltBytes
+        || hash.Length < HashBytes;
 
     private static byte[] Derive(string password, byte[] salt, Cost cost, int length)
     {

@@ -74,16 +74,51 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <summary>Removes a fingerprint from one desk, or from every desk when none is named; returns how many went.</summary>
-    public async Task<int> RemoveAsync(string fingerprint, string? desk, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes a fingerprint from one desk, or from every desk when none is named, unless that would take a desk's
+    /// last usable key: then nothing is removed and those desks are named. Decided under the desks' row locks (as
+    /// <see cref="AddAsync(string, string, byte[], CancellationToken)"/> takes them), so two removals at once cannot
+    /// each leave the other's key as the last and take both.
+    /// </summary>
+    public async Task<KeyRemoval> RemoveAsync(string fingerprint, string? desk, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            DELETE FROM recipient_keys r USING desks d
-            WHERE r.desk_id = d.id AND r.fingerprint = @fingerprint AND (@desk::text IS NULL OR d.name = @desk)
-            """);
-        command.Parameters.AddWithValue("fingerprint", fingerprint.ToUpperInvariant());
-        command.Parameters.AddWithValue("desk", (object?)desk ?? DBNull.Value);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        fingerprint = fingerprint.ToUpperInvariant();
+        var now = clock.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var find = new NpgsqlCommand("""
+            SELECT d.name, r.fingerprint, r.certificate FROM desks d JOIN recipient_keys r ON r.desk_id = d.id
+            WHERE d.id IN (SELECT desk_id FROM recipient_keys WHERE fingerprint = @fingerprint) AND (@desk::text IS NULL OR d.name = @desk)
+            ORDER BY d.name FOR UPDATE OF d
+            """, connection, transaction);
+        find.Parameters.AddWithValue("fingerprint", fingerprint);
+        find.Parameters.AddWithValue("desk", (object?)desk ?? DBNull.Value);
+        var keys = new List<(string Desk, string Fingerprint, bool Usable)>();
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                keys.Add((reader.GetString(0), reader.GetString(1), Judge(reader.GetFieldValue<byte[]>(2), now).IsUsable));
+            }
+        }
+
+        var desks = keys.Select(k => k.Desk).Distinct().ToList();
+        // Taking a key that no longer works leaves a desk no worse off, even when it has nothing better.
+        var lastKeyOf = desks.Where(d => keys.Any(k => k.Desk == d && k.Fingerprint == fingerprint && k.Usable)
+            && !keys.Any(k => k.Desk == d && k.Fingerprint != fingerprint && k.Usable)).ToList();
+        if (lastKeyOf.Count > 0 || desks.Count == 0)
+        {
+            return new KeyRemoval([], lastKeyOf);
+        }
+
+        await using var delete = new NpgsqlCommand("""
+            DELETE FROM recipient_keys r USING desks d WHERE r.desk_id = d.id AND r.fingerprint = @fingerprint AND d.name = ANY(@desks)
+            """, connection, transaction);
+        delete.Parameters.AddWithValue("fingerprint", fingerprint);
+        delete.Parameters.AddWithValue("desks", desks.ToArray());
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new KeyRemoval(desks, []);
     }
 
     /// <summary>Every stored recipient, judged now: a key that expired or was revoked since it was added shows as refused.</summary>
@@ -223,5 +258,8 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         return names;
     }
 }
+
+/// <summary>The desks a key was removed from, or (and then nothing was removed) the desks it is the last usable key of.</summary>
+public sealed record KeyRemoval(IReadOnlyList<string> RemovedFrom, IReadOnlyList<string> LastUsableKeyOf);
 
 public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'");

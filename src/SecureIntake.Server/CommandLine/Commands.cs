@@ -32,12 +32,18 @@ internal static class Commands
             RunCommands.Role("worker", "Run only the worker role (the Hangfire server: queued and recurring jobs)", ServiceRoles.Worker),
             MigrateCommand.Build(),
             KeysCommands.Build(),
-            EditorsCommands.Build(),
+            WithSubcommand(EditorsCommands.Build(), EditorPasswordCommand.Build()),
             DesksCommands.Build(),
             IngestMailCommand.Build(),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, cancellationToken) => RunCommands.RunAsync(parse, ServiceRoles.All, cancellationToken));
         return root;
+    }
+
+    private static Command WithSubcommand(Command command, Command subcommand)
+    {
+        command.Subcommands.Add(subcommand);
+        return command;
     }
 }

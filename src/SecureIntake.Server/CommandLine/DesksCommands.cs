@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SecureIntake.Core.Recipients;
-using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Server.CommandLine;
 
@@ -18,18 +17,18 @@ internal static class DesksCommands
         add.TreatUnmatchedTokensAsErrors = false;
         add.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(async () =>
         {
-            var verdicts = await RecipientKeyReader.ReadFileAsync(parse.GetValue(key)!.FullName, DateTimeOffset.UtcNow, cancellationToken);
-            if (verdicts.Count != 1 || verdicts[0].Key is not { } first)
-            {
-                KeyReport.Write(Console.Out, verdicts, DateTimeOffset.UtcNow);
-                return CommandErrors.Fail(CommandErrors.Refused, "--key must hold exactly one usable public key; no desk was created");
-            }
-
+            var keyData = await KeysCommands.ReadKeyFileAsync(parse.GetValue(key)!, cancellationToken);
             var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
             using (host)
             {
-                await host.Services.GetRequiredService<RecipientStore>().CreateDeskAsync(parse.GetValue(name)!, parse.GetValue(retention), first, cancellationToken);
-                Console.WriteLine($"created desk '{parse.GetValue(name)}' with recipient {first.Fingerprint}");
+                var result = await host.Services.GetRequiredService<DeskRecipients>().CreateDeskAsync(parse.GetValue(name)!, parse.GetValue(retention), keyData, cancellationToken);
+                if (result.IsRefused)
+                {
+                    KeyReport.Write(Console.Out, result.Read, DateTimeOffset.UtcNow);
+                    return CommandErrors.Fail(CommandErrors.Refused, result.Refusal!);
+                }
+
+                Console.WriteLine($"created desk '{result.Changes[0].Desk}' with recipient {result.Changes[0].Fingerprint}");
             }
 
             return 0;

@@ -31,7 +31,7 @@ internal static partial class KeysCommands
         list.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => ListAsync(parse, cancellationToken)));
 
         var removeDesk = new Option<string?>("--desk") { Description = "Remove it from this desk only (default: from every desk)" };
-        var remove = new Command("remove", "Stop encrypting to a key; what was already encrypted to it stays readable by its owner") { fingerprint, removeDesk };
+        var remove = new Command("remove", "Stop encrypting to a key; what was already encrypted to it stays readable by its owner. A desk's last usable key is not removed: add its successor first") { fingerprint, removeDesk };
         remove.TreatUnmatchedTokensAsErrors = false;
         remove.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() =>
             RemoveAsync(parse, parse.GetValue(fingerprint)!, parse.GetValue(removeDesk), cancellationToken)));
@@ -48,38 +48,46 @@ internal static partial class KeysCommands
 
     private static async Task<int> AddAsync(ParseResult parse, FileInfo file, string desk, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
-        var verdicts = await RecipientKeyReader.ReadFileAsync(file.FullName, now, cancellationToken);
-        KeyReport.Write(Console.Out, verdicts, now);
-
+        var keyData = await ReadKeyFileAsync(file, cancellationToken);
         var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
         using (host)
         {
-            var store = host.Services.GetRequiredService<RecipientStore>();
-            // A refused copy is still taken when it updates a stored key: that is how a revocation arrives.
-            foreach (var verdict in verdicts.Where(v => !v.IsUsable))
-            {
-                if (!await store.IsStoredAsync(desk, verdict.Fingerprint, cancellationToken))
-                {
-                    return CommandErrors.Fail(CommandErrors.Refused, "nothing was added: every new key in the file must be usable");
-                }
-            }
+            return Report(await host.Services.GetRequiredService<DeskRecipients>().AddKeysAsync(desk, keyData, cancellationToken), showVerdicts: true);
+        }
+    }
 
-            foreach (var verdict in verdicts)
-            {
-                var (added, stored) = await store.AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken);
-                Console.WriteLine(stored.IsUsable
-                    ? $"{(added ? "added" : "updated")} {verdict.Fingerprint} for desk '{desk}'"
-                    : $"updated {verdict.Fingerprint} for desk '{desk}': it is now refused ({stored.RefusalReason}) and will no longer be encrypted to");
-            }
+    /// <summary>Prints what happened to each key, then the refusal (exit 1) or what now blocks intake (a warning: the change was made).</summary>
+    internal static int Report(KeyChangeResult result, bool showVerdicts)
+    {
+        if (showVerdicts)
+        {
+            KeyReport.Write(Console.Out, result.Read, DateTimeOffset.UtcNow);
+        }
 
-            foreach (var problem in await host.Services.GetRequiredService<RecipientKeyCheck>().FindBlockingProblemsAsync(cancellationToken))
-            {
-                Console.Error.WriteLine($"warning: {problem}; intake cannot start until then");
-            }
+        foreach (var change in result.Changes.Where(c => !result.IsRefused || c.Kind == KeyChangeKind.Refused))
+        {
+            Console.WriteLine(change.Describe());
+        }
+
+        if (result.Refusal is { } refusal)
+        {
+            return CommandErrors.Fail(CommandErrors.Refused, refusal);
+        }
+
+        foreach (var problem in result.BlockingProblems)
+        {
+            Console.Error.WriteLine($"warning: {problem}; intake cannot start until then");
         }
 
         return 0;
+    }
+
+    /// <summary>The key file's bytes, refused before the database is touched when it is missing or too large.</summary>
+    internal static async Task<byte[]> ReadKeyFileAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        // Reading judges it too, so a file that is not key data fails here with the reader's own message.
+        _ = await RecipientKeyReader.ReadFileAsync(file.FullName, DateTimeOffset.UtcNow, cancellationToken);
+        return await File.ReadAllBytesAsync(file.FullName, cancellationToken);
     }
 
     private static async Task<int> ListAsync(ParseResult parse, CancellationToken cancellationToken)
@@ -114,20 +122,8 @@ internal static partial class KeysCommands
         var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
         using (host)
         {
-            var removed = await host.Services.GetRequiredService<RecipientStore>().RemoveAsync(fingerprint, desk, cancellationToken);
-            if (removed == 0)
-            {
-                return CommandErrors.Fail(CommandErrors.Refused, $"no recipient key {fingerprint.ToUpperInvariant()}{(desk is null ? "" : $" on desk '{desk}'")}");
-            }
-
-            Console.WriteLine($"removed {fingerprint.ToUpperInvariant()} ({removed} desk{(removed == 1 ? "" : "s")})");
-            foreach (var problem in await host.Services.GetRequiredService<RecipientKeyCheck>().FindBlockingProblemsAsync(cancellationToken))
-            {
-                Console.Error.WriteLine($"warning: {problem}; intake cannot start until then");
-            }
+            return Report(await host.Services.GetRequiredService<DeskRecipients>().RemoveKeyAsync(fingerprint, desk, cancellationToken), showVerdicts: false);
         }
-
-        return 0;
     }
 
     [GeneratedRegex("^[0-9A-Fa-f]{40}$")]

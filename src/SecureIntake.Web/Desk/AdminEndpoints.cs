@@ -78,22 +78,12 @@ internal static class AdminEndpoints
         }
     }
 
-    /// <summary>A desk is created with its first key, judged as `desks add` judges it.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddDeskAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
-        AdminPage admin, CancellationToken cancellationToken) =>
+    /// <summary>A desk is created with its first key, by the same rules as `desks add`.</summary>
+    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddDeskAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
+        CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
-        {
-            var desk = (form["desk"] ?? "").Trim();
-            var verdicts = RecipientKeyReader.Read(Encoding.UTF8.GetBytes(form["key"] ?? ""), clock.GetUtcNow());
-            if (verdicts.Count != 1 || verdicts[0].Key is not { } first)
-            {
-                throw new KeyFileException("a new desk needs exactly one usable public key" +
-                    (verdicts.FirstOrDefault(v => !v.IsUsable) is { } refused ? $": {refused.RefusalReason}" : ""));
-            }
-
-            await recipients.CreateDeskAsync(desk, Days(form), first, cancellationToken);
-            return $"Desk '{desk}' created with recipient {first.Fingerprint}.";
-        }, cancellationToken);
+            Outcome(await keys.CreateDeskAsync((form["desk"] ?? "").Trim(), Days(form), Encoding.UTF8.GetBytes(form["key"] ?? ""), cancellationToken)),
+            cancellationToken);
 
     private static Task<Results<RedirectHttpResult, ContentHttpResult>> SetRetentionAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
         CancellationToken cancellationToken) =>
@@ -103,30 +93,30 @@ internal static class AdminEndpoints
             return $"Desk '{form["desk"]}' keeps submissions {Days(form)} days.";
         }, cancellationToken);
 
-    /// <summary>The same judgement as `keys add`: every key in the text must be usable, or none is added.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddKeysAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
-        AdminPage admin, CancellationToken cancellationToken) =>
-        admin.ChangeAsync(user, async () =>
-        {
-            var desk = form["desk"] ?? RecipientStore.DefaultDesk;
-            var verdicts = RecipientKeyReader.Read(Encoding.UTF8.GetBytes(form["key"] ?? ""), clock.GetUtcNow());
-            if (verdicts.FirstOrDefault(v => !v.IsUsable) is { } refused)
-            {
-                throw new KeyFileException($"key {refused.Fingerprint} is refused: {refused.RefusalReason}; nothing was added");
-            }
-
-            foreach (var verdict in verdicts)
-            {
-                await recipients.AddAsync(desk, verdict.Key!, cancellationToken);
-            }
-
-            return $"{verdicts.Count} key(s) added to desk '{desk}'.";
-        }, cancellationToken);
-
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> RemoveKeyAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
+    /// <summary>By the same rules as `keys add`: every new key usable or none is added; a revocation of a held key is merged.</summary>
+    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddKeysAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
-            await recipients.RemoveAsync(form["fingerprint"] ?? "", form["desk"], cancellationToken) == 0 ? "No such key." : "Key removed.", cancellationToken);
+            Outcome(await keys.AddKeysAsync(form["desk"] ?? RecipientStore.DefaultDesk, Encoding.UTF8.GetBytes(form["key"] ?? ""), cancellationToken)),
+            cancellationToken);
+
+    /// <summary>By the same rules as `keys remove`: a desk's last usable key stays until its successor is there.</summary>
+    private static Task<Results<RedirectHttpResult, ContentHttpResult>> RemoveKeyAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
+        CancellationToken cancellationToken) =>
+        admin.ChangeAsync(user, async () =>
+            Outcome(await keys.RemoveKeyAsync(form["fingerprint"] ?? "", QueueQuery.Blank(form["desk"]), cancellationToken)), cancellationToken);
+
+    /// <summary>What a key change did, for the admin page and the audit log; a refusal by the rules changes nothing and is shown as such.</summary>
+    private static string Outcome(KeyChangeResult result)
+    {
+        if (result.IsRefused)
+        {
+            throw new KeyFileException(result.Refusal!);
+        }
+
+        var done = result.Changes.Count == 0 ? "No such key." : string.Join("; ", result.Changes.Select(change => change.Describe())) + ".";
+        return result.BlockingProblems.Count == 0 ? done : $"{done} Warning: {string.Join("; ", result.BlockingProblems)}";
+    }
 
     private static int Days(DeskForm form) => int.TryParse(form["days"], out var days) ? days : 0;
 }

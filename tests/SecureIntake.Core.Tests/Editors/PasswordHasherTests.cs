@@ -91,6 +91,16 @@ public sealed class PasswordHasherTests
         Assert.False(raised.NeedsRehash(raised.Hash("a password from last year")));
     }
 
+    [Fact]
+    public void Lowering_the_cost_does_not_weaken_hashes_made_at_the_higher_one()
+    {
+        var strong = new PasswordHasher(memoryKiB: 2048, iterations: 2).Hash("a password from last year");
+
+        Assert.False(Cheap.NeedsRehash(strong));
+        Assert.True(new PasswordHasher(memoryKiB: 2048, iterations: 3).NeedsRehash(strong));
+        Assert.True(new PasswordHasher(memoryKiB: 4096, iterations: 1).NeedsRehash(strong));
+    }
+
     [Theory]
     [InlineData("m=1024,t=1,p=1", "m=1024,t=2,p=1")]
     [InlineData("m=1024,t=1,p=1", "m=2048,t=1,p=1")]

@@ -59,12 +59,14 @@ public sealed class RecipientStoreTests : IAsyncLifetime, IDisposable
         var key = Usable(_neverExpires);
         await store.AddAsync("default", key, CancellationToken.None);
         await store.AddAsync("politics", key, CancellationToken.None);
+        await store.AddAsync("politics", Usable(_expiresInTenDays), CancellationToken.None);
 
-        var removedFromPolitics = await store.RemoveAsync(key.Fingerprint, "politics", CancellationToken.None);
+        var removal = await store.RemoveAsync(key.Fingerprint, "politics", CancellationToken.None);
         var remaining = await store.ListAsync(CancellationToken.None);
 
-        Assert.Equal(1, removedFromPolitics);
-        Assert.Equal("default", Assert.Single(remaining).Desk);
+        Assert.Equal(["politics"], removal.RemovedFrom);
+        Assert.Contains(remaining, r => r.Desk == "default" && r.Fingerprint == key.Fingerprint);
+        Assert.DoesNotContain(remaining, r => r.Desk == "politics" && r.Fingerprint == key.Fingerprint);
         await Assert.ThrowsAsync<UnknownDeskException>(() => store.AddAsync("sports", key, CancellationToken.None));
     }
 

@@ -57,6 +57,7 @@ public sealed class KeysCommandTests(ServerTestKeys keys)
 
         var add = await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable);
         var addAgain = await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable);
+        var addSecond = await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Second);
         var list = await SecureIntakeCli.RunAsync(database, "keys", "list");
         var remove = await SecureIntakeCli.RunAsync(database, "keys", "remove", keys.UsableFingerprint.ToLowerInvariant());
         var listAfter = await SecureIntakeCli.RunAsync(database, "keys", "list");
@@ -64,11 +65,45 @@ public sealed class KeysCommandTests(ServerTestKeys keys)
         Assert.Equal(0, add.ExitCode);
         Assert.Contains($"added {keys.UsableFingerprint} for desk 'default'", add.OutputText, StringComparison.Ordinal);
         Assert.Contains($"updated {keys.UsableFingerprint}", addAgain.OutputText, StringComparison.Ordinal);
+        Assert.Contains($"added {keys.SecondFingerprint} for desk 'default'", addSecond.OutputText, StringComparison.Ordinal);
         Assert.Contains("desk 'default':", list.OutputText, StringComparison.Ordinal);
         Assert.Contains($"  OK {keys.UsableFingerprint}", list.OutputText, StringComparison.Ordinal);
         Assert.Equal(0, remove.ExitCode);
+        Assert.Contains($"removed {keys.UsableFingerprint} from desk 'default'", remove.OutputText, StringComparison.Ordinal);
+        Assert.DoesNotContain(keys.UsableFingerprint, listAfter.OutputText, StringComparison.Ordinal);
+        Assert.Contains($"  OK {keys.SecondFingerprint}", listAfter.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Removing_a_desks_last_usable_key_is_refused_with_the_reason_and_the_key_stays()
+    {
+        var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        await SecureIntakeCli.RunAsync(database, "keys", "add", keys.Usable);
+
+        var remove = await SecureIntakeCli.RunAsync(database, "keys", "remove", keys.UsableFingerprint);
+        var list = await SecureIntakeCli.RunAsync(database, "keys", "list");
+
+        Assert.Equal(1, remove.ExitCode);
+        Assert.Contains($"{keys.UsableFingerprint} is the last usable recipient key of desk 'default'", remove.Error, StringComparison.Ordinal);
+        Assert.Contains("the service would refuse to start", remove.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was removed", remove.Error, StringComparison.Ordinal);
+        Assert.Contains($"  OK {keys.UsableFingerprint}", list.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_revoked_last_key_can_be_removed()
+    {
+        var database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
+        var (fingerprint, before, after) = keys.LaterRevoked;
+        await SecureIntakeCli.RunAsync(database, "keys", "add", before);
+        await SecureIntakeCli.RunAsync(database, "keys", "add", after);
+
+        var remove = await SecureIntakeCli.RunAsync(database, "keys", "remove", fingerprint);
+        var list = await SecureIntakeCli.RunAsync(database, "keys", "list");
+
+        Assert.Equal(0, remove.ExitCode);
         Assert.Contains("desk 'default' has no usable recipient key", remove.Error, StringComparison.Ordinal);
-        Assert.Contains("no recipient keys yet", listAfter.OutputText, StringComparison.Ordinal);
+        Assert.Contains("no recipient keys yet", list.OutputText, StringComparison.Ordinal);
     }
 
     [Fact]
