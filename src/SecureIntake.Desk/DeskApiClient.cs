@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using SecureIntake.Contracts;
 
 namespace SecureIntake.Desk;
 
@@ -54,9 +55,9 @@ internal sealed class DeskApiClient : IDisposable
 
     public async Task<SignInResponse> SignInAsync(string name, string password, string code, CancellationToken cancellationToken)
     {
-        using var body = JsonContent.Create(new SignInRequest(name, password, code), DeskJson.Default.SignInRequest);
+        using var body = JsonContent.Create(new SignInRequest(name, password, code), ContractJson.Default.SignInRequest);
         var answer = await ReadJsonAsync(
-            () => _http.PostAsync(new Uri($"{Server}/desk/api/sign-in"), body, cancellationToken), Call.SignIn, DeskJson.Default.SignInResponse, cancellationToken);
+            () => _http.PostAsync(new Uri($"{Server}/desk/api/sign-in"), body, cancellationToken), Call.SignIn, ContractJson.Default.SignInResponse, cancellationToken);
 
         // The token goes into a header on every later call; anything but visible ASCII there would be a header injection.
         if (answer.Token.Length == 0 || answer.Token.Any(c => c is < '!' or > '~'))
@@ -81,7 +82,7 @@ internal sealed class DeskApiClient : IDisposable
         }
 
         var address = new Uri($"{Server}/desk/api/submissions" + (query.Count > 0 ? "?" + string.Join('&', query) : ""));
-        return ReadJsonAsync(() => _http.GetAsync(address, cancellationToken), Call.List, DeskJson.Default.SubmissionPage, cancellationToken);
+        return ReadJsonAsync(() => _http.GetAsync(address, cancellationToken), Call.List, ContractJson.Default.SubmissionPage, cancellationToken);
     }
 
     /// <summary>Streams the archive into <paramref name="destination"/>: a submission may hold gigabytes of video.</summary>

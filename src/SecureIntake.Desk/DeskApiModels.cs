@@ -3,43 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace SecureIntake.Desk;
 
-// The desk API's shapes (camelCase JSON). Records with required parameters: an answer missing a field, or
-// holding null where the contract has none, fails to read instead of turning into empty values.
-
-internal sealed record SignInRequest(string Name, string Password, string Code);
-
-internal sealed record SignInResponse(string Token, DateTimeOffset ExpiresAt);
-
-internal sealed record SubmissionPage(int Page, int PageCount, int Total, IReadOnlyList<SubmissionSummary> Submissions);
-
-internal sealed record SubmissionSummary(
-    Guid Id,
-    string Desk,
-    string Channel,
-    DateTimeOffset ReceivedAt,
-    string Status,
-    string? Assignee,
-    string Priority,
-    IReadOnlyList<string> Tags,
-    int Files,
-    string SizeBucket,
-    bool WitnessWroteSinceSeen);
-
-/// <summary>manifest.json at the root of a submission archive; it is in plaintext on the server.</summary>
-internal sealed record ArchiveManifest(
-    int Version,
-    Guid Submission,
-    string Desk,
-    string Channel,
-    DateTimeOffset ReceivedAt,
-    IReadOnlyList<ArchiveItem> Items);
-
-internal sealed record ArchiveItem(string File, string Id, string Batch, string Kind, string Author, DateTimeOffset AddedAt, long CiphertextBytes);
-
-/// <summary>What an item of kind "manifest" decrypts to: the witness batch's own list, with the original file names.</summary>
-internal sealed record BatchManifest(int Version, Guid Submission, string Batch, string Channel, IReadOnlyList<BatchItem> Items);
-
-internal sealed record BatchItem(string Id, string Kind, string? FileName, string? ContentType, long? Bytes);
+// The tool's own files and what it reads of an error; what the server sends is in SecureIntake.Contracts. Read and
+// written with the same settings as the contracts: a session file missing a field fails to read instead of turning into empty values.
 
 /// <summary>RFC 7807 problem details; only what is shown to the editor is read.</summary>
 internal sealed record Problem(string? Title, string? Detail);
@@ -76,11 +41,6 @@ internal sealed record PulledFailure(string Item, string Kind, string Batch, Dat
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     WriteIndented = true)]
-[JsonSerializable(typeof(SignInRequest))]
-[JsonSerializable(typeof(SignInResponse))]
-[JsonSerializable(typeof(SubmissionPage))]
-[JsonSerializable(typeof(ArchiveManifest))]
-[JsonSerializable(typeof(BatchManifest))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(DeskSession))]
 [JsonSerializable(typeof(PulledManifest))]

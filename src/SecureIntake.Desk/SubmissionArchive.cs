@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SecureIntake.Contracts;
 
 namespace SecureIntake.Desk;
 
@@ -41,9 +42,9 @@ internal sealed partial class SubmissionArchive : IDisposable
                 await CopyAtMostAsync(source, bytes, MaxManifestBytes, cancellationToken);
             }
 
-            var manifest = JsonSerializer.Deserialize(bytes.ToArray(), DeskJson.Default.ArchiveManifest)
+            var manifest = JsonSerializer.Deserialize(bytes.ToArray(), ContractJson.Default.ArchiveManifest)
                 ?? throw new DeskToolException("the archive's manifest.json is empty");
-            if (manifest.Version != 1)
+            if (manifest.Version != ArchiveManifest.CurrentVersion)
             {
                 throw new DeskToolException($"the archive is of version {manifest.Version}, which this secureintake-desk does not read; update it");
             }

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using SecureIntake.Contracts;
 using SecureIntake.Crypto.Decryption;
 
 namespace SecureIntake.Desk;
@@ -143,7 +144,7 @@ internal sealed class SubmissionFolder
                     await _decryptor.DecryptAsync(source, plaintext, cancellationToken);
                 }
 
-                batch = JsonSerializer.Deserialize(plaintext.ToArray(), DeskJson.Default.BatchManifest)
+                batch = JsonSerializer.Deserialize(plaintext.ToArray(), ContractJson.Default.BatchManifest)
                     ?? throw new JsonException("it is empty");
             }
             catch (Exception e) when (e is DecryptionException or JsonException)

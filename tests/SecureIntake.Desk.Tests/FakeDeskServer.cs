@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SecureIntake.Contracts;
 
 namespace SecureIntake.Desk.Tests;
 
@@ -33,8 +34,11 @@ internal sealed class FakeDeskServer : IAsyncDisposable
     /// <summary>The query strings of the list calls, as they arrived.</summary>
     public ConcurrentQueue<string> ListQueries { get; } = new();
 
-    /// <summary>What the list call answers; serialized as it is, so tests write it in the contract's shape.</summary>
-    public object Queue { get; set; } = new { page = 1, pageCount = 1, total = 0, submissions = Array.Empty<object>() };
+    /// <summary>What the list call answers.</summary>
+    public SubmissionPage Queue { get; set; } = new(1, 1, 0, []);
+
+    /// <summary>When set, the list call answers this JSON instead: a server of another version, whose answer has drifted.</summary>
+    public string? QueueJson { get; set; }
 
     public ConcurrentDictionary<Guid, byte[]> Archives { get; } = new();
 
@@ -57,7 +61,7 @@ internal sealed class FakeDeskServer : IAsyncDisposable
     private void MapDeskApi()
     {
         var api = _app.MapGroup("/desk/api");
-        api.MapPost("/sign-in", (SignIn body) =>
+        api.MapPost("/sign-in", (SignInRequest body) =>
         {
             if (ThrottleSignIns)
             {
@@ -71,7 +75,7 @@ internal sealed class FakeDeskServer : IAsyncDisposable
 
             var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
             _tokens[token] = true;
-            return Results.Ok(new { token, expiresAt = SessionExpiry });
+            return Results.Ok(new SignInResponse(token, SessionExpiry));
         });
         api.MapGet("/submissions", (HttpContext context) =>
         {
@@ -81,7 +85,7 @@ internal sealed class FakeDeskServer : IAsyncDisposable
             }
 
             ListQueries.Enqueue(context.Request.QueryString.Value ?? "");
-            return Results.Ok(Queue);
+            return QueueJson is null ? Results.Ok(Queue) : Results.Text(QueueJson, "application/json");
         });
         api.MapGet("/submissions/{id:guid}/archive", (Guid id, HttpContext context) =>
         {
@@ -104,6 +108,4 @@ internal sealed class FakeDeskServer : IAsyncDisposable
 
     private static IResult SignInAgain() =>
         Results.Problem(title: "Not signed in", detail: "The session is missing or has expired.", statusCode: 401);
-
-    private sealed record SignIn(string Name, string Password, string Code);
 }

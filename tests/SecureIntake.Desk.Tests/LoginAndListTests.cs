@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using SecureIntake.Contracts;
 using SecureIntake.Testing;
 
 namespace SecureIntake.Desk.Tests;
@@ -122,17 +124,11 @@ public sealed class LoginAndListTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task The_queue_is_listed_as_an_aligned_table_with_its_page()
     {
-        _server.Queue = new
-        {
-            page = 2,
-            pageCount = 3,
-            total = 57,
-            submissions = new object[]
-            {
-                Summary("3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b", "2026-11-30T17:05:42+00:00", "new", null, ["army", "протест"], 2, "< 1 MB", true),
-                Summary("0b9e8d7c-6a5b-4c3d-2e1f-0a9b8c7d6e5f", "2026-11-30T23:59:59+05:00", "needs-follow-up", "Әлия", [], 12, "10–100 MB", false),
-            },
-        };
+        _server.Queue = new SubmissionPage(2, 3, 57,
+        [
+            Summary("3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b", "2026-11-30T17:05:42+00:00", "new", null, ["army", "протест"], 2, "< 1 MB", true),
+            Summary("0b9e8d7c-6a5b-4c3d-2e1f-0a9b8c7d6e5f", "2026-11-30T23:59:59+05:00", "needs-follow-up", "Әлия", [], 12, "10–100 MB", false),
+        ]);
         await SignInAsync();
 
         var result = await DeskTool.RunAsync([], "list", "--status", "needs-follow-up", "--page", "2", "--session", SessionPath);
@@ -172,15 +168,36 @@ public sealed class LoginAndListTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_queue_counting_more_submissions_than_an_int_holds_is_listed_with_its_total()
+    {
+        _server.Queue = new SubmissionPage(1, 1_500_000_000, 3_000_000_000L, []);
+        await SignInAsync();
+
+        var result = await DeskTool.RunAsync([], "list", "--session", SessionPath);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.EndsWith("page 1 of 1500000000 (3000000000 submissions)\n", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_queue_answer_missing_a_field_is_refused_rather_than_shown_empty()
+    {
+        _server.QueueJson = """{"page":1,"pageCount":1,"total":1,"submissions":[{"id":"3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b","desk":"default","channel":"web","receivedAt":"2026-11-30T17:05:00+00:00","assignee":null,"priority":"normal","tags":[],"files":1,"sizeBucket":"< 1 MB","witnessWroteSinceSeen":false}]}""";
+        await SignInAsync();
+
+        var result = await DeskTool.RunAsync([], "list", "--session", SessionPath);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not what this version of secureintake-desk expects", result.Error, StringComparison.Ordinal);
+        Assert.Contains("status", result.Error, StringComparison.Ordinal);
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
     public async Task Text_from_the_server_cannot_send_escape_sequences_to_the_terminal()
     {
-        _server.Queue = new
-        {
-            page = 1,
-            pageCount = 1,
-            total = 1,
-            submissions = new[] { Summary("3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b", "2026-11-30T17:05:00+00:00", "new", "\u001b]0;owned\u0007eve", ["a\u202Eb"], 1, "< 1 MB", false) },
-        };
+        _server.Queue = new SubmissionPage(1, 1, 1,
+            [Summary("3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b", "2026-11-30T17:05:00+00:00", "new", "\u001b]0;owned\u0007eve", ["a\u202Eb"], 1, "< 1 MB", false)]);
         await SignInAsync();
 
         var result = await DeskTool.RunAsync([], "list", "--session", SessionPath);
@@ -230,18 +247,6 @@ public sealed class LoginAndListTests : IAsyncLifetime, IDisposable
         (await DeskTool.RunAsync(RightAnswers, "login", "--server", _server.Url, "--name", FakeDeskServer.EditorName, "--session", SessionPath))
             .EnsureSuccess("secureintake-desk login");
 
-    private static object Summary(string id, string receivedAt, string status, string? assignee, string[] tags, int files, string size, bool witnessWrote) => new
-    {
-        id,
-        desk = "default",
-        channel = "web",
-        receivedAt,
-        status,
-        assignee,
-        priority = "normal",
-        tags,
-        files,
-        sizeBucket = size,
-        witnessWroteSinceSeen = witnessWrote,
-    };
+    private static SubmissionSummary Summary(string id, string receivedAt, string status, string? assignee, string[] tags, int files, string size, bool witnessWrote) =>
+        new(Guid.Parse(id), "default", "web", DateTimeOffset.Parse(receivedAt, CultureInfo.InvariantCulture), status, assignee, "normal", tags, files, size, witnessWrote);
 }

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using SecureIntake.Contracts;
 using SecureIntake.Crypto.Encryption;
 using SecureIntake.Crypto.Keys;
 using SecureIntake.Testing;
@@ -470,7 +471,7 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
                 _plaintexts.Add(("manifest", "witness", batch.Id, batch.AddedAt, batch.ManifestId, batch.ManifestJson(submission)));
             }
 
-            var items = new List<object>();
+            var items = new List<ArchiveItem>();
             foreach (var (kind, author, batch, addedAt, id, plaintext) in _plaintexts)
             {
                 var ciphertext = await EncryptAsync(plaintext);
@@ -482,11 +483,11 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
                 var file = _renamed.GetValueOrDefault(id) ?? $"{id}.gpg";
                 Entries[file] = ciphertext;
                 Items.Add((file, kind));
-                items.Add(new { file, id, batch, kind, author, addedAt, ciphertextBytes = ciphertext.Length + _misstated.GetValueOrDefault(id) });
+                items.Add(new ArchiveItem(file, id, batch, kind, author, addedAt, ciphertext.Length + _misstated.GetValueOrDefault(id)));
             }
 
             Entries["manifest.json"] = JsonSerializer.SerializeToUtf8Bytes(
-                new { version = 1, submission, desk = "default", channel = "web", receivedAt = Received, items });
+                new ArchiveManifest(ArchiveManifest.CurrentVersion, submission, "default", "web", Received, items), ContractJson.Default.ArchiveManifest);
             using var zip = new MemoryStream();
             using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
             {
@@ -516,7 +517,7 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
     /// <summary>One witness batch; its manifest, with the original file names, is itself an encrypted item.</summary>
     private sealed class Batch(Archive archive, string id, DateTimeOffset addedAt)
     {
-        private readonly List<object> _items = [];
+        private readonly List<BatchItem> _items = [];
 
         public string Id => id;
 
@@ -530,11 +531,12 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         public string Add(string kind, byte[] plaintext, string? fileName = null, string contentType = "application/octet-stream")
         {
             var item = archive.Add(kind, "witness", id, addedAt, plaintext);
-            _items.Add(new { id = item, kind, fileName, contentType, bytes = plaintext.Length });
+            _items.Add(new BatchItem(item, kind, fileName, contentType, plaintext.Length));
             return item;
         }
 
         public byte[] ManifestJson(Guid submission) =>
-            JsonSerializer.SerializeToUtf8Bytes(new { version = 1, submission = Submission ?? submission, batch = id, channel = "web", items = _items });
+            JsonSerializer.SerializeToUtf8Bytes(
+                new BatchManifest(BatchManifest.CurrentVersion, Submission ?? submission, id, "web", _items), ContractJson.Default.BatchManifest);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using SecureIntake.Contracts;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Codenames;
 using SecureIntake.Crypto.Keys;
@@ -17,7 +19,11 @@ namespace SecureIntake.Core.Intake;
 public sealed class SubmissionDraft : IAsyncDisposable
 {
     // Names stay readable in the decrypted manifest (Cyrillic and Kazakh letters unescaped); it is never put into HTML.
-    private static readonly JsonSerializerOptions ManifestJson = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
+    private static readonly JsonTypeInfo<BatchManifest> ManifestJson = (JsonTypeInfo<BatchManifest>)new JsonSerializerOptions(ContractJson.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
+        WriteIndented = false,
+    }.GetTypeInfo(typeof(BatchManifest));
 
     private readonly SubmissionWriter _writer;
     private readonly BlobStore _blobs;
@@ -166,22 +172,14 @@ public sealed class SubmissionDraft : IAsyncDisposable
     }
 
     /// <summary>What the editors need to name and open the batch's items; encrypted like the items themselves.</summary>
-    private byte[] Manifest() => JsonSerializer.SerializeToUtf8Bytes<object>(new
-    {
-        version = 1,
-        submission = Target.SubmissionId,
-        batch = BatchId,
-        channel = Target.Channel,
-        items = _items.Select(i => new
-        {
-            id = i.Id,
-            kind = i.Kind.ToString().ToLowerInvariant(),
-            fileName = i.FileName,
-            contentType = i.ContentType,
-            bytes = i.PlaintextBytes,
-            note = i.Note,
-        }),
-    }, ManifestJson);
+    private byte[] Manifest() => JsonSerializer.SerializeToUtf8Bytes(
+        new BatchManifest(
+            BatchManifest.CurrentVersion,
+            Target.SubmissionId,
+            $"{BatchId:D}",
+            Target.Channel,
+            _items.Select(i => new BatchItem($"{i.Id:D}", i.Kind.ToString().ToLowerInvariant(), i.FileName, i.ContentType, i.PlaintextBytes, i.Note)).ToList()),
+        ManifestJson);
 }
 
 internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes, string? Note = null);

@@ -11,8 +11,6 @@ namespace SecureIntake.Core.Recipients;
 /// </summary>
 public sealed partial class RecipientKeyCheck(RecipientStore store, TimeProvider clock, ILogger<RecipientKeyCheck> logger)
 {
-    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
-
     /// <summary>Problems that stop intake: a desk with no usable key. Every usable key also encrypts a test message.</summary>
     public async Task<IReadOnlyList<string>> FindBlockingProblemsAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +42,7 @@ public sealed partial class RecipientKeyCheck(RecipientStore store, TimeProvider
             {
                 LogUnusable(logger, recipient.Fingerprint, recipient.Desk, recipient.Verdict.RefusalReason!);
             }
-            else if (key.EncryptionKeyExpires is { } expires && expires - now < ExpiryWarning)
+            else if (KeyExpiry.Near(key, now) is { } expires)
             {
                 LogExpiresSoon(logger, recipient.Fingerprint, recipient.Desk, expires);
             }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using SecureIntake.Contracts;
 using SecureIntake.Core.Blobs;
 
 namespace SecureIntake.Core.Triage;
@@ -11,8 +12,6 @@ namespace SecureIntake.Core.Triage;
 /// </summary>
 public sealed class SubmissionArchive(BlobStore blobs)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static string ItemFileName(Guid item) => $"{item:D}.gpg";
 
     /// <summary>Streams the zip to <paramref name="output"/>, which need not be seekable (an HTTP response).</summary>
@@ -27,7 +26,7 @@ public sealed class SubmissionArchive(BlobStore blobs)
             var entry = await manifest.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using (entry.ConfigureAwait(false))
             {
-                await JsonSerializer.SerializeAsync(entry, Manifest(submission), Json, cancellationToken).ConfigureAwait(false);
+                await JsonSerializer.SerializeAsync(entry, Manifest(submission), ContractJson.Default.ArchiveManifest, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var item in submission.Items)
@@ -51,22 +50,11 @@ public sealed class SubmissionArchive(BlobStore blobs)
         await buffered.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static object Manifest(SubmissionDetails submission) => new
-    {
-        version = 1,
-        submission = submission.Row.Id,
-        desk = submission.Row.Desk,
-        channel = submission.Row.Channel,
-        receivedAt = submission.Row.ReceivedAt,
-        items = submission.Items.Select(i => new
-        {
-            file = ItemFileName(i.Id),
-            id = i.Id,
-            batch = i.BatchId,
-            kind = i.Kind,
-            author = i.Author,
-            addedAt = i.AddedAt,
-            ciphertextBytes = i.CiphertextBytes,
-        }),
-    };
+    private static ArchiveManifest Manifest(SubmissionDetails submission) => new(
+        ArchiveManifest.CurrentVersion,
+        submission.Row.Id,
+        submission.Row.Desk,
+        submission.Row.Channel,
+        submission.Row.ReceivedAt,
+        submission.Items.Select(i => new ArchiveItem(ItemFileName(i.Id), $"{i.Id:D}", $"{i.BatchId:D}", i.Kind, i.Author, i.AddedAt, i.CiphertextBytes)).ToList());
 }

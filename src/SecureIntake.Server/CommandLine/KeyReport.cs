@@ -1,4 +1,3 @@
-using SecureIntake.Core.Recipients;
 using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Server.CommandLine;
@@ -36,7 +35,7 @@ internal static class KeyReport
         }
 
         var days = (int)Math.Floor((expires - now).TotalDays);
-        return expires - now < RecipientKeyCheck.ExpiryWarning
+        return KeyExpiry.Near(key, now) is not null
             ? $"{expires:yyyy-MM-dd} (WARNING: in {days} days; ask the key's owner to extend it)"
             : $"{expires:yyyy-MM-dd}";
     }

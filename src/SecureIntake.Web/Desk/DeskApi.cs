@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using SecureIntake.Contracts;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Triage;
@@ -45,10 +46,10 @@ internal static class DeskApi
         }
     }
 
-    private static async Task<Ok<QueueResponse>> ListAsync(string? status, int? page, TriageListing queue, CancellationToken cancellationToken)
+    private static async Task<Ok<SubmissionPage>> ListAsync(string? status, int? page, TriageListing queue, CancellationToken cancellationToken)
     {
         var result = await queue.ListAsync(new QueueFilter(Status: QueueQuery.Blank(status)), page ?? 1, cancellationToken);
-        return TypedResults.Ok(new QueueResponse(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new QueueItem(
+        return TypedResults.Ok(new SubmissionPage(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new SubmissionSummary(
             r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList()));
     }
 
@@ -63,13 +64,4 @@ internal static class DeskApi
         await audit.WriteAsync(new AuditEntry(user.Id, user.Name, "pulled archive", id), cancellationToken);
         return SubmissionEndpoints.ArchiveResult(details, archive, cancellationToken);
     }
-
-    internal sealed record SignInRequest(string? Name, string? Password, string? Code);
-
-    internal sealed record SignInResponse(string Token, DateTimeOffset ExpiresAt);
-
-    internal sealed record QueueResponse(int Page, int PageCount, long Total, IReadOnlyList<QueueItem> Submissions);
-
-    internal sealed record QueueItem(Guid Id, string Desk, string Channel, DateTimeOffset ReceivedAt, string Status, string? Assignee, string Priority,
-        IReadOnlyList<string> Tags, int Files, string SizeBucket, bool WitnessWroteSinceSeen);
 }

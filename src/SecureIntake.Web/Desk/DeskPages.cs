@@ -225,7 +225,7 @@ internal sealed class DeskPages(IOptions<WebOptions> web)
     public static string? KeyWarning(StoredRecipient key, DateTimeOffset now) => key.Verdict.Key switch
     {
         null => $"refused: {key.Verdict.RefusalReason}",
-        { EncryptionKeyExpires: { } expires } when expires - now < RecipientKeyCheck.ExpiryWarning => $"expires {expires.UtcDateTime:yyyy-MM-dd}",
+        { } usable when Crypto.Keys.KeyExpiry.Near(usable, now) is { } expires => $"expires {expires.UtcDateTime:yyyy-MM-dd}",
         _ => null,
     };
 
