@@ -52,21 +52,24 @@ internal static class DeskApi
         }
     }
 
-    private static async Task<Ok<QueueResponse>> ListAsync(HttpContext context, TriageListing queue, string? status, int? page)
+    private static async Task<Ok<QueueResponse>> ListAsync(HttpContext context, TriageListing queue, DeskMembership membership, string? status, int? page)
     {
-        var result = await queue.ListAsync(new QueueFilter(Status: string.IsNullOrWhiteSpace(status) ? null : status), page ?? 1, context.RequestAborted);
+        var scope = await membership.ScopeOfAsync(DeskAccess.Editor(context), context.RequestAborted);
+        var result = await queue.ListAsync(scope, new QueueFilter(Status: string.IsNullOrWhiteSpace(status) ? null : status), page ?? 1, context.RequestAborted);
         return TypedResults.Ok(new QueueResponse(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new QueueItem(
             r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList()));
     }
 
-    private static async Task<IResult> ArchiveAsync(Guid id, HttpContext context, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit)
+    private static async Task<IResult> ArchiveAsync(Guid id, HttpContext context, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,
+        DeskMembership membership)
     {
-        if (await actions.DetailsAsync(id, queue, context.RequestAborted) is not { } details)
+        var editor = DeskAccess.Editor(context);
+        var scope = await membership.ScopeOfAsync(editor, context.RequestAborted);
+        if (await actions.DetailsAsync(scope, id, queue, context.RequestAborted) is not { } details)
         {
             return TypedResults.Problem("There is no such submission.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
 
-        var editor = DeskAccess.Editor(context);
         await audit.WriteAsync(new AuditEntry(editor.Id, editor.Name, "pulled archive", id), context.RequestAborted);
         return DeskEndpoints.ArchiveResult(details, archive, context.RequestAborted);
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
@@ -86,12 +87,15 @@ public static class DeskEndpoints
     }
 
     private static async Task<IResult> QueueAsync(HttpContext context, TriageListing queue, EditorStore editors, RecipientStore recipients, RetentionSweep retention,
-        ServiceStatus services, DeskPages pages, TimeProvider clock, string? status, string? desk, string? assignee, string? tag, string? channel, string? priority, string? witness, string? sort, int? page)
+        ServiceStatus services, DeskPages pages, TimeProvider clock, DeskMembership membership, string? status, string? desk, string? assignee, string? tag, string? channel, string? priority, string? witness, string? sort, int? page)
     {
         var filter = new QueueFilter(Blank(status), Blank(desk), Blank(assignee), Blank(tag)?.ToLowerInvariant(), Blank(channel), Blank(priority), witness == "1",
             sort is QueueFilter.Oldest or QueueFilter.ByPriority ? sort : QueueFilter.Newest);
         var now = clock.GetUtcNow();
+        var scope = await membership.ScopeOfAsync(DeskAccess.Editor(context), context.RequestAborted);
+        var deskNames = await recipients.DeskNamesAsync(scope, context.RequestAborted);
         var warnings = (await recipients.ListAsync(context.RequestAborted))
+            .Where(k => deskNames.Contains(k.Desk))
             .Select(k => DeskPages.KeyWarning(k, now) is { } warning ? $"Recipient key {k.Fingerprint} of desk '{k.Desk}': {warning}" : null)
             .OfType<string>().ToList();
         foreach (var component in await services.ListAsync(context.RequestAborted))
@@ -109,29 +113,31 @@ public static class DeskEndpoints
             }
         }
 
-        if (await retention.DueSoonAsync(context.RequestAborted) is > 0 and var due)
+        if (await retention.DueSoonAsync(scope, context.RequestAborted) is > 0 and var due)
         {
             warnings.Add($"{due} submission(s) reach their desk's retention within {RetentionSweep.WarningPeriod.TotalDays} days and will be deleted unless put on hold.");
         }
 
-        return pages.Queue(DeskAccess.Editor(context), DeskAccess.FormToken(context), await queue.ListAsync(filter, page ?? 1, context.RequestAborted), filter,
-            await editors.ListAsync(context.RequestAborted), await recipients.DeskNamesAsync(context.RequestAborted), warnings);
+        return pages.Queue(DeskAccess.Editor(context), DeskAccess.FormToken(context), await queue.ListAsync(scope, filter, page ?? 1, context.RequestAborted), filter,
+            await editors.ListAsync(context.RequestAborted), deskNames, warnings);
     }
 
     private static async Task<IResult> SubmissionAsync(Guid id, HttpContext context, TriageActions actions, TriageListing queue, EditorStore editors, DeskPages pages,
-        string? done)
+        DeskMembership membership, string? done)
     {
         var editor = DeskAccess.Editor(context);
-        if (await actions.DetailsAsync(id, queue, context.RequestAborted) is not { } details)
+        var scope = await membership.ScopeOfAsync(editor, context.RequestAborted);
+        if (await actions.DetailsAsync(scope, id, queue, context.RequestAborted) is not { } details)
         {
-            return pages.Problem(editor, DeskAccess.FormToken(context), StatusCodes.Status404NotFound, "Not found", "There is no such submission (it may have been deleted).");
+            return NotFound(context, pages);
         }
 
-        await actions.MarkSeenAsync(editor, id, context.RequestAborted);
+        await actions.MarkSeenAsync(editor, scope, id, context.RequestAborted);
         return pages.Submission(editor, DeskAccess.FormToken(context), details, await editors.ListAsync(context.RequestAborted), Blank(done));
     }
 
-    private static async Task<IResult> ActAsync(Guid id, string action, HttpContext context, TriageActions actions, ThreadReplies replies, DeskPages pages)
+    private static async Task<IResult> ActAsync(Guid id, string action, HttpContext context, TriageActions actions, ThreadReplies replies, DeskPages pages,
+        DeskMembership membership)
     {
         var editor = DeskAccess.Editor(context);
         if (await CheckedFormAsync(context) is not { } form)
@@ -139,6 +145,7 @@ public static class DeskEndpoints
             return FormRefused(context, pages);
         }
 
+        var scope = await membership.ScopeOfAsync(editor, context.RequestAborted);
         try
         {
             var value = form["value"] ?? "";
@@ -146,36 +153,36 @@ public static class DeskEndpoints
             switch (action)
             {
                 case "status":
-                    await actions.SetStatusAsync(editor, [id], value, context.RequestAborted);
+                    await actions.SetStatusAsync(editor, scope, [id], value, context.RequestAborted);
                     done = $"Status set to {value}.";
                     break;
                 case "assign":
-                    await actions.AssignAsync(editor, [id], value, context.RequestAborted);
+                    await actions.AssignAsync(editor, scope, [id], value, context.RequestAborted);
                     done = value.Length == 0 ? "Unassigned." : $"Assigned to {value}.";
                     break;
                 case "priority":
-                    await actions.SetPriorityAsync(editor, [id], value, context.RequestAborted);
+                    await actions.SetPriorityAsync(editor, scope, [id], value, context.RequestAborted);
                     done = $"Priority set to {value}.";
                     break;
                 case "tag" when form["op"] == "remove":
-                    await actions.RemoveTagAsync(editor, [id], value, context.RequestAborted);
+                    await actions.RemoveTagAsync(editor, scope, [id], value, context.RequestAborted);
                     done = "Tag removed.";
                     break;
                 case "tag":
-                    await actions.AddTagAsync(editor, [id], value, context.RequestAborted);
+                    await actions.AddTagAsync(editor, scope, [id], value, context.RequestAborted);
                     done = "Tag added.";
                     break;
                 case "hold":
-                    await actions.SetHoldAsync(editor, id, value == "on", context.RequestAborted);
+                    await actions.SetHoldAsync(editor, scope, id, value == "on", context.RequestAborted);
                     done = value == "on" ? "Put on hold." : "Hold lifted.";
                     break;
                 case "note":
-                    await actions.AddNoteAsync(editor, id, form["text"] ?? "", context.RequestAborted);
+                    await actions.AddNoteAsync(editor, scope, id, form["text"] ?? "", context.RequestAborted);
                     done = "Note added (encrypted to the desk).";
                     break;
                 case "reply":
-                    var number = await replies.AddAsync(id, form["text"] ?? "", context.RequestAborted);
-                    await actions.RecordReplyAsync(editor, id, number, context.RequestAborted);
+                    var number = await replies.AddAsync(scope, id, form["text"] ?? "", context.RequestAborted);
+                    await actions.RecordReplyAsync(editor, scope, id, number, context.RequestAborted);
                     done = $"Reply #{number} sent: the witness sees it when they come back with their codename.";
                     break;
                 default:
@@ -184,11 +191,15 @@ public static class DeskEndpoints
                         return pages.Problem(editor, DeskAccess.FormToken(context), StatusCodes.Status400BadRequest, "Not deleted", "Tick the box to confirm the deletion.");
                     }
 
-                    await actions.DeleteAsync(editor, id, "deleted by an editor", context.RequestAborted);
+                    await actions.DeleteAsync(editor, scope, id, "deleted by an editor", context.RequestAborted);
                     return TypedResults.Redirect("/desk");
             }
 
             return TypedResults.Redirect($"/desk/submissions/{id}?done={Uri.EscapeDataString(done)}");
+        }
+        catch (SubmissionNotFoundException)
+        {
+            return NotFound(context, pages);
         }
         catch (Exception e) when (e is TriageRefusedException or ReplyRefusedException or IntakeRefusedException or UnknownDeskException)
         {
@@ -206,18 +217,24 @@ public static class DeskEndpoints
 
         var ids = form.All("id").Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToList();
         var value = form["value"] ?? "";
+        var scope = await context.RequestServices.GetRequiredService<DeskMembership>().ScopeOfAsync(editor, context.RequestAborted);
         try
         {
             var change = form["action"] switch
             {
-                "status" => actions.SetStatusAsync(editor, ids, value, context.RequestAborted),
-                "assign" => actions.AssignAsync(editor, ids, value, context.RequestAborted),
-                "priority" => actions.SetPriorityAsync(editor, ids, value, context.RequestAborted),
-                "tag" => actions.AddTagAsync(editor, ids, value, context.RequestAborted),
-                "untag" => actions.RemoveTagAsync(editor, ids, value, context.RequestAborted),
+                "status" => actions.SetStatusAsync(editor, scope, ids, value, context.RequestAborted),
+                "assign" => actions.AssignAsync(editor, scope, ids, value, context.RequestAborted),
+                "priority" => actions.SetPriorityAsync(editor, scope, ids, value, context.RequestAborted),
+                "tag" => actions.AddTagAsync(editor, scope, ids, value, context.RequestAborted),
+                "untag" => actions.RemoveTagAsync(editor, scope, ids, value, context.RequestAborted),
                 _ => throw new TriageRefusedException("unknown bulk action"),
             };
             await change;
+        }
+        catch (SubmissionNotFoundException)
+        {
+            // The whole selection is refused when any of it is gone or outside the editor's desks.
+            return NotFound(context, pages);
         }
         catch (TriageRefusedException e)
         {
@@ -228,10 +245,10 @@ public static class DeskEndpoints
     }
 
     private static async Task<IResult> DownloadItemAsync(Guid id, Guid item, HttpContext context, TriageActions actions, TriageListing queue, BlobStore blobs,
-        AuditLog audit, DeskPages pages)
+        AuditLog audit, DeskPages pages, DeskMembership membership)
     {
         var editor = DeskAccess.Editor(context);
-        var details = await actions.DetailsAsync(id, queue, context.RequestAborted);
+        var details = await actions.DetailsAsync(await membership.ScopeOfAsync(editor, context.RequestAborted), id, queue, context.RequestAborted);
         if (details?.Items.Any(i => i.Id == item) != true)
         {
             return pages.Problem(editor, DeskAccess.FormToken(context), StatusCodes.Status404NotFound, "Not found", "There is no such item.");
@@ -242,10 +259,10 @@ public static class DeskEndpoints
     }
 
     private static async Task<IResult> DownloadArchiveAsync(Guid id, HttpContext context, TriageActions actions, TriageListing queue, SubmissionArchive archive,
-        AuditLog audit, DeskPages pages)
+        AuditLog audit, DeskPages pages, DeskMembership membership)
     {
         var editor = DeskAccess.Editor(context);
-        if (await actions.DetailsAsync(id, queue, context.RequestAborted) is not { } details)
+        if (await actions.DetailsAsync(await membership.ScopeOfAsync(editor, context.RequestAborted), id, queue, context.RequestAborted) is not { } details)
         {
             return pages.Problem(editor, DeskAccess.FormToken(context), StatusCodes.Status404NotFound, "Not found", "There is no such submission.");
         }
@@ -283,6 +300,9 @@ public static class DeskEndpoints
             {
                 case "editors/add":
                     enrolment = await editors.AddAsync(name, form["admin"] == "yes" ? EditorRole.Admin : EditorRole.Editor, form["password"] ?? "", context.RequestAborted);
+                    // As `editors add` without --desk: a new editor joins the default desk.
+                    await context.RequestServices.GetRequiredService<DeskMembership>()
+                        .JoinAsync(admin, enrolment.Editor.Name, [RecipientStore.DefaultDesk], context.RequestAborted);
                     done = $"Editor {enrolment.Editor.Name} added.";
                     break;
                 case "editors/disable" when form["op"] == "enable":
@@ -369,6 +389,11 @@ public static class DeskEndpoints
         var given = Encoding.ASCII.GetBytes(form["form"] ?? "");
         return CryptographicOperations.FixedTimeEquals(expected, given) ? form : null;
     }
+
+    /// <summary>The same answer for a submission that does not exist and for one on another desk.</summary>
+    private static ContentHttpResult NotFound(HttpContext context, DeskPages pages) =>
+        pages.Problem(DeskAccess.Editor(context), DeskAccess.FormToken(context), StatusCodes.Status404NotFound, "Not found",
+            "There is no such submission (it may have been deleted).");
 
     private static ContentHttpResult FormRefused(HttpContext context, DeskPages pages) =>
         pages.Problem(DeskAccess.Editor(context), DeskAccess.FormToken(context), StatusCodes.Status403Forbidden, "Refused",
