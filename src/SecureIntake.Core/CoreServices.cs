@@ -49,6 +49,7 @@ public static class CoreServices
             return new PasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
         });
         services.AddSingleton<EditorStore>();
+        services.AddSingleton<DeskMembership>();
         services.AddTransient<BatchArrivedJob>();
         services.AddTransient<OrphanBlobSweep>();
         return services;

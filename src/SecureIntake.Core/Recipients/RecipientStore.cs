@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Npgsql;
+using SecureIntake.Core.Editors;
 using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Core.Recipients;
@@ -245,9 +246,14 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         return desks;
     }
 
-    public async Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken) => DeskNamesAsync(DeskScope.Everything, cancellationToken);
+
+    /// <summary>The names of the desks in <paramref name="scope"/>: what an editor may filter their queue by.</summary>
+    public async Task<IReadOnlyList<string>> DeskNamesAsync(DeskScope scope, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT name FROM desks ORDER BY name");
+        ArgumentNullException.ThrowIfNull(scope);
+        await using var command = dataSource.CreateCommand($"SELECT name FROM desks WHERE {scope.Condition("id")} ORDER BY name");
+        scope.AddParameter(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var names = new List<string>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

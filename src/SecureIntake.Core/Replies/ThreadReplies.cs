@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using SecureIntake.Core.Blobs;
+using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Triage;
 using SecureIntake.Crypto.Decryption;
 using SecureIntake.Crypto.Keys;
 
@@ -20,9 +22,13 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Stores a reply once it is durable and committed; returns its number in the thread.</summary>
-    public async Task<int> AddAsync(Guid submissionId, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a reply once it is durable and committed; returns its number in the thread. A submission outside
+    /// <paramref name="scope"/> is refused as one that does not exist (<see cref="SubmissionNotFoundException"/>).
+    /// </summary>
+    public async Task<int> AddAsync(DeskScope scope, Guid submissionId, string text, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -34,7 +40,7 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
             throw new ReplyRefusedException($"a reply is at most {MaxReplyCharacters} characters");
         }
 
-        var (desk, certificate) = await ThreadAsync(submissionId, cancellationToken).ConfigureAwait(false);
+        var (desk, certificate) = await ThreadAsync(scope, submissionId, cancellationToken).ConfigureAwait(false);
         var (_, deskKeys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
         if (deskKeys.Count == 0)
         {
@@ -115,15 +121,16 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         return replies;
     }
 
-    private async Task<(string Desk, byte[] Certificate)> ThreadAsync(Guid submissionId, CancellationToken cancellationToken)
+    private async Task<(string Desk, byte[] Certificate)> ThreadAsync(DeskScope scope, Guid submissionId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT d.name, s.reply_certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id");
+            $"SELECT d.name, s.reply_certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id AND {scope.Condition("s.desk_id")}");
         command.Parameters.AddWithValue("id", submissionId);
+        scope.AddParameter(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new ReplyRefusedException("there is no such submission");
+            throw new SubmissionNotFoundException();
         }
 
         return reader.IsDBNull(1)
@@ -145,7 +152,7 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
             """, connection, transaction);
         next.Parameters.AddWithValue("submission", submissionId);
         var number = await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?
-            ?? throw new ReplyRefusedException("there is no such submission");
+            ?? throw new SubmissionNotFoundException();
 
         await using var insert = new NpgsqlCommand("""
             INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using SecureIntake.Core.Editors;
 
 namespace SecureIntake.Core.Triage;
 
@@ -13,32 +14,44 @@ public sealed partial class RetentionSweep(NpgsqlDataSource dataSource, TriageAc
     public static readonly TimeSpan WarningPeriod = TimeSpan.FromDays(3);
 
     private const string Due = """
-        SELECT s.id, d.retention_days FROM submissions s JOIN desks d ON d.id = s.desk_id
+        SELECT s.id, d.retention_days, s.desk_id FROM submissions s JOIN desks d ON d.id = s.desk_id
         WHERE NOT s.on_hold AND s.witness_active_at < @at - make_interval(days => d.retention_days)
         """;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var due = await DueAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var deleted = 0;
         foreach (var (id, days) in due)
         {
-            await actions.DeleteAsync(null, id, $"retention: no message from the witness for {days} days", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await actions.DeleteAsync(null, DeskScope.Everything, id, $"retention: no message from the witness for {days} days", cancellationToken)
+                    .ConfigureAwait(false);
+                deleted++;
+            }
+            catch (SubmissionNotFoundException)
+            {
+                // An editor deleted it meanwhile: it is gone either way.
+            }
         }
 
-        if (due.Count > 0)
+        if (deleted > 0)
         {
-            LogDeleted(logger, due.Count);
+            LogDeleted(logger, deleted);
         }
 
-        return due.Count;
+        return deleted;
     }
 
-    /// <summary>How many submissions the sweep will delete within the warning period unless put on hold.</summary>
-    public async Task<long> DueSoonAsync(CancellationToken cancellationToken)
+    /// <summary>How many submissions in <paramref name="scope"/> the sweep will delete within the warning period unless put on hold.</summary>
+    public async Task<long> DueSoonAsync(DeskScope scope, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scope);
         // Counted in SQL: the desk's home page asks on every load.
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Due}) due");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Due}) due WHERE {scope.Condition("due.desk_id")}");
         command.Parameters.AddWithValue("at", clock.GetUtcNow() + WarningPeriod);
+        scope.AddParameter(command);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

@@ -19,15 +19,20 @@ public sealed record SubmissionDetails(QueueRow Row, IReadOnlyList<SubmissionIte
 /// What editors do to submissions: status, assignee, priority, tags, hold, notes, deletion. Every change
 /// is recorded in the submission's history and in the audit log with who made it; bulk changes are one
 /// transaction, so a selection changes wholly or not at all.
+/// Every method takes the asker's <see cref="DeskScope"/>, checked in SQL: a submission outside it answers
+/// exactly as one that does not exist (null, or <see cref="SubmissionNotFoundException"/> with the same
+/// message). A selection naming any such submission is refused whole, so nothing outside the scope changes
+/// and the refusal does not say which id it was, or why.
 /// </summary>
 public sealed partial class TriageActions(NpgsqlDataSource dataSource, RecipientStore recipients, BlobStore blobs, AuditLog audit, TimeProvider clock)
 {
     public const int MaxNoteCharacters = 20_000;
 
-    public async Task<SubmissionDetails?> DetailsAsync(Guid id, TriageListing queue, CancellationToken cancellationToken)
+    /// <summary>A submission with its items and history, or null when it does not exist or is outside <paramref name="scope"/>.</summary>
+    public async Task<SubmissionDetails?> DetailsAsync(DeskScope scope, Guid id, TriageListing queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        if (await queue.FindAsync(id, cancellationToken).ConfigureAwait(false) is not { } row)
+        if (await queue.FindAsync(scope, id, cancellationToken).ConfigureAwait(false) is not { } row)
         {
             return null;
         }
@@ -70,32 +75,43 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         return new SubmissionDetails(row, items, events, canReply);
     }
 
-    /// <summary>An editor opened the submission: the "witness wrote since" mark goes, and the view is audited.</summary>
-    public async Task MarkSeenAsync(Editor by, Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// An editor opened the submission: the "witness wrote since" mark goes, and the view is audited. False (and
+    /// nothing audited) when it does not exist or is outside <paramref name="scope"/>.
+    /// </summary>
+    public async Task<bool> MarkSeenAsync(Editor by, DeskScope scope, Guid id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
-        await using var command = dataSource.CreateCommand("UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @id");
+        ArgumentNullException.ThrowIfNull(scope);
+        await using var command = dataSource.CreateCommand($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @id AND {scope.Condition("desk_id")}");
         command.Parameters.AddWithValue("id", id);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        scope.AddParameter(command);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            return false;
+        }
+
         await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "viewed", id), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
-    public Task SetStatusAsync(Editor by, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
+    public Task SetStatusAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
         !TriageListing.Statuses.Contains(status)
             ? throw new TriageRefusedException($"'{status}' is not a status")
-            : ChangeAsync(by, ids, "UPDATE submissions SET status = @value WHERE id = @id AND status <> @value", status, $"status: {status}", cancellationToken);
+            : ChangeAsync(by, scope, ids, "UPDATE submissions SET status = @value WHERE id = @id AND status <> @value", status, $"status: {status}", cancellationToken);
 
-    public Task SetPriorityAsync(Editor by, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
+    public Task SetPriorityAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
         !TriageListing.Priorities.Contains(priority)
             ? throw new TriageRefusedException($"'{priority}' is not a priority")
-            : ChangeAsync(by, ids, "UPDATE submissions SET priority = @value WHERE id = @id AND priority <> @value", priority, $"priority: {priority}", cancellationToken);
+            : ChangeAsync(by, scope, ids, "UPDATE submissions SET priority = @value WHERE id = @id AND priority <> @value", priority, $"priority: {priority}",
+                cancellationToken);
 
     /// <summary>Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty.</summary>
-    public async Task AssignAsync(Editor by, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
+    public async Task AssignAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(editorName))
         {
-            await ChangeAsync(by, ids, "UPDATE submissions SET assignee_id = NULL WHERE id = @id AND assignee_id IS NOT NULL", "", "unassigned", cancellationToken)
+            await ChangeAsync(by, scope, ids, "UPDATE submissions SET assignee_id = NULL WHERE id = @id AND assignee_id IS NOT NULL", "", "unassigned", cancellationToken)
                 .ConfigureAwait(false);
             return;
         }
@@ -108,35 +124,36 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             throw new TriageRefusedException($"there is no active editor named '{name}'");
         }
 
-        await ChangeAsync(by, ids, """
+        await ChangeAsync(by, scope, ids, """
             UPDATE submissions SET assignee_id = (SELECT id FROM editors WHERE name = @value)
             WHERE id = @id AND assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @value)
             """, name, $"assigned to {name}", cancellationToken).ConfigureAwait(false);
     }
 
-    public Task AddTagAsync(Editor by, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
+    public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, ids, "UPDATE submissions SET tags = array_append(tags, @value) WHERE id = @id AND NOT tags @> ARRAY[@value]::text[]",
+        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_append(tags, @value) WHERE id = @id AND NOT tags @> ARRAY[@value]::text[]",
             tag, $"tag added: {tag}", cancellationToken);
     }
 
-    public Task RemoveTagAsync(Editor by, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
+    public Task RemoveTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, ids, "UPDATE submissions SET tags = array_remove(tags, @value) WHERE id = @id AND tags @> ARRAY[@value]::text[]",
+        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_remove(tags, @value) WHERE id = @id AND tags @> ARRAY[@value]::text[]",
             tag, $"tag removed: {tag}", cancellationToken);
     }
 
     /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
-    public Task SetHoldAsync(Editor by, Guid id, bool hold, CancellationToken cancellationToken) =>
-        ChangeAsync(by, [id], "UPDATE submissions SET on_hold = @value::boolean WHERE id = @id AND on_hold <> @value::boolean",
+    public Task SetHoldAsync(Editor by, DeskScope scope, Guid id, bool hold, CancellationToken cancellationToken) =>
+        ChangeAsync(by, scope, [id], "UPDATE submissions SET on_hold = @value::boolean WHERE id = @id AND on_hold <> @value::boolean",
             hold ? "true" : "false", hold ? "put on hold" : "hold lifted", cancellationToken);
 
     /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
-    public async Task AddNoteAsync(Editor by, Guid id, string text, CancellationToken cancellationToken)
+    public async Task AddNoteAsync(Editor by, DeskScope scope, Guid id, string text, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
+        ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text) || text.Length > MaxNoteCharacters)
         {
@@ -144,10 +161,11 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         }
 
         string desk;
-        await using (var command = dataSource.CreateCommand("SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id"))
+        await using (var command = dataSource.CreateCommand($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id AND {scope.Condition("s.desk_id")}"))
         {
             command.Parameters.AddWithValue("id", id);
-            desk = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? throw new TriageRefusedException("there is no such submission");
+            scope.AddParameter(command);
+            desk = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? throw new SubmissionNotFoundException();
         }
 
         var (_, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
@@ -192,12 +210,13 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     }
 
     /// <summary>Puts a sent reply in the submission's history and the audit log (ThreadReplies stored it).</summary>
-    public async Task RecordReplyAsync(Editor by, Guid id, int number, CancellationToken cancellationToken)
+    public async Task RecordReplyAsync(Editor by, DeskScope scope, Guid id, int number, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
+            await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
             await RecordAsync(connection, transaction, by, id, $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -205,18 +224,29 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "replied", id, $"reply #{number}"), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes the rows, then the blobs; the audit entry names only the id.</summary>
-    public async Task DeleteAsync(Editor? by, Guid id, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the rows, then the blobs; the audit entry names only the id. <paramref name="by"/> is null for the
+    /// service itself (retention), which deletes in <see cref="DeskScope.Everything"/>.
+    /// </summary>
+    public async Task DeleteAsync(Editor? by, DeskScope scope, Guid id, string reason, CancellationToken cancellationToken)
     {
         var itemIds = new List<Guid>();
-        await using (var command = dataSource.CreateCommand("DELETE FROM submission_items WHERE submission_id = @id RETURNING id; DELETE FROM submissions WHERE id = @id;"))
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
+            await using (var command = new NpgsqlCommand("DELETE FROM submission_items WHERE submission_id = @id RETURNING id; DELETE FROM submissions WHERE id = @id;",
+                connection, transaction))
             {
-                itemIds.Add(reader.GetGuid(0));
+                command.Parameters.AddWithValue("id", id);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    itemIds.Add(reader.GetGuid(0));
+                }
             }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Once no row names them, a blob that cannot be deleted now is the orphan sweep's to remove.
@@ -231,12 +261,14 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await audit.WriteAsync(new AuditEntry(by?.Id, by?.Name, "deleted", id, reason), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ChangeAsync(Editor by, IReadOnlyCollection<Guid> ids, string sql, string value, string change, CancellationToken cancellationToken)
+    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string sql, string value, string change,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(ids);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await RequireInScopeAsync(connection, transaction, scope, ids, cancellationToken).ConfigureAwait(false);
         var changed = new List<Guid>();
         foreach (var id in ids.Distinct())
         {
@@ -254,6 +286,30 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         foreach (var id in changed)
         {
             await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, change), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Locks every submission named, or refuses the lot with <see cref="SubmissionNotFoundException"/> when any does
+    /// not exist or is outside <paramref name="scope"/>: the transaction then changes nothing.
+    /// </summary>
+    private static async Task RequireInScopeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeskScope scope, IReadOnlyCollection<Guid> ids,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var wanted = ids.Distinct().ToArray();
+        if (wanted.Length == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(
+            $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@ids) AND {scope.Condition("desk_id")} FOR UPDATE) found", connection, transaction);
+        command.Parameters.AddWithValue("ids", wanted);
+        scope.AddParameter(command);
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! != wanted.Length)
+        {
+            throw new SubmissionNotFoundException();
         }
     }
 
@@ -278,4 +334,10 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     private static partial Regex TagPattern();
 }
 
-public sealed class TriageRefusedException(string message) : Exception(message);
+public class TriageRefusedException(string message) : Exception(message);
+
+/// <summary>
+/// A submission that does not exist, or that is outside the asker's desks: the two are never told apart (the
+/// desk answers 404 for both).
+/// </summary>
+public sealed class SubmissionNotFoundException() : TriageRefusedException("there is no such submission");

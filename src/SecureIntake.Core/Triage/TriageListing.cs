@@ -1,5 +1,6 @@
 using System.Text;
 using Npgsql;
+using SecureIntake.Core.Editors;
 
 namespace SecureIntake.Core.Triage;
 
@@ -41,7 +42,8 @@ public sealed record QueuePage(IReadOnlyList<QueueRow> Rows, int Page, int PageC
 
 /// <summary>
 /// The triage queue over submissions' plaintext metadata (to the minute, sizes as buckets), filtered,
-/// sorted and paged in SQL against the indexes of migration 0006.
+/// sorted and paged in SQL against the indexes of migration 0006. Only submissions in the asker's
+/// <see cref="DeskScope"/> exist here: the others are neither listed, counted nor found.
 /// </summary>
 public sealed class TriageListing(NpgsqlDataSource dataSource)
 {
@@ -56,11 +58,12 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         s.editor_seen_batches IS NOT NULL AND s.witness_batches > s.editor_seen_batches, s.on_hold
         """;
 
-    public async Task<QueuePage> ListAsync(QueueFilter filter, int page, CancellationToken cancellationToken)
+    public async Task<QueuePage> ListAsync(DeskScope scope, QueueFilter filter, int page, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(filter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var (where, parameters) = Where(filter);
+        var (where, parameters) = Where(scope, filter);
 
         await using var count = new NpgsqlCommand($"SELECT count(*) FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id {where}", connection);
         count.Parameters.AddRange(parameters.Select(Clone).ToArray());
@@ -83,13 +86,16 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         return new QueuePage(await ReadRowsAsync(select, cancellationToken).ConfigureAwait(false), page, pageCount, total);
     }
 
-    /// <summary>One submission's queue row, or null when it does not exist.</summary>
-    public async Task<QueueRow?> FindAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>One submission's queue row, or null when it does not exist or is outside <paramref name="scope"/>.</summary>
+    public async Task<QueueRow?> FindAsync(DeskScope scope, Guid id, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scope);
         await using var command = dataSource.CreateCommand($"""
-            SELECT {RowColumns} FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id WHERE s.id = @id
+            SELECT {RowColumns} FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id
+            WHERE s.id = @id AND {scope.Condition("s.desk_id")}
             """);
         command.Parameters.AddWithValue("id", id);
+        scope.AddParameter(command);
         return (await ReadRowsAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
     }
 
@@ -102,10 +108,15 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         _ => "> 1 GB",
     };
 
-    private static (string Where, List<NpgsqlParameter> Parameters) Where(QueueFilter filter)
+    private static (string Where, List<NpgsqlParameter> Parameters) Where(DeskScope scope, QueueFilter filter)
     {
         var conditions = new List<string>();
         var parameters = new List<NpgsqlParameter>();
+        if (!scope.IsEverything)
+        {
+            conditions.Add(scope.Condition("s.desk_id"));
+            scope.AddParameter(parameters);
+        }
         void Add(string condition, string name, object value)
         {
             conditions.Add(condition);
@@ -160,7 +171,7 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         return (where.ToString(), parameters);
     }
 
-    private static NpgsqlParameter Clone(NpgsqlParameter parameter) => new(parameter.ParameterName, parameter.Value);
+    private static NpgsqlParameter Clone(NpgsqlParameter parameter) => parameter.Clone();
 
     private static async Task<List<QueueRow>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

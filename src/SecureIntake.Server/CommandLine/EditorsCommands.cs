@@ -6,26 +6,45 @@ using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Server.CommandLine;
 
-/// <summary>`secureintake editors add|list|disable|enable|reset-2fa`: the desk's accounts.</summary>
+/// <summary>`secureintake editors add|list|desks|disable|enable|reset-2fa`: the desk's accounts and the desks each may see.</summary>
 internal static class EditorsCommands
 {
     public static Command Build()
     {
         var name = new Argument<string>("NAME") { Description = "The editor's sign-in name (lower-case letters, digits, '.', '_', '-')" };
         var admin = new Option<bool>("--admin") { Description = "Make the editor an admin (manages editors, desks and keys)" };
-        var key = new Option<FileInfo?>("--key") { Description = "The editor's own OpenPGP public key: added to the desk's recipients, so they can read what arrives" };
-        var desk = new Option<string>("--desk") { Description = "The desk --key is added to", DefaultValueFactory = _ => RecipientStore.DefaultDesk };
+        var key = new Option<FileInfo?>("--key")
+        {
+            Description = "The editor's own OpenPGP public key: added to the recipients of each of their desks, so they can read what arrives there",
+        };
+        var desk = new Option<string[]>("--desk")
+        {
+            Description = $"A desk the editor is a member of: they see and act only on its submissions (repeat for several; default: '{RecipientStore.DefaultDesk}')",
+            HelpName = "DESK",
+        };
         var email = new Option<string?>("--email") { Description = "Where to tell them about new activity (counts only, encrypted to --key when given)" };
+        var join = new Option<string[]>("--join") { Description = "Make the editor a member of this desk (repeat for several)", HelpName = "DESK" };
+        var leave = new Option<string[]>("--leave") { Description = "End the editor's membership of this desk (repeat for several)", HelpName = "DESK" };
 
         var add = new Command("add", """
             Add an editor. The password is asked for twice on the terminal (or read from the first line of standard
-            input); the TOTP secret for their authenticator app is printed once, never again.
+            input); the TOTP secret for their authenticator app is printed once, never again. The editor sees only
+            the submissions of their desks (--desk); an admin sees every desk.
             """) { name, admin, key, desk, email };
         add.TreatUnmatchedTokensAsErrors = false;
         add.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() =>
-            AddAsync(parse, parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(key), parse.GetValue(desk)!, parse.GetValue(email), cancellationToken)));
+            AddAsync(parse, parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(key), Desks(parse.GetValue(desk)), parse.GetValue(email), cancellationToken)));
 
-        var list = new Command("list", "List the editors, their roles and whether they are disabled");
+        var desks = new Command("desks", """
+            Show the desks an editor is a member of, after joining (--join) and leaving (--leave) the ones given. An
+            editor sees and acts only on their desks' submissions; others answer as if they did not exist. Admins see
+            every desk whatever their memberships. Every change is in the audit log.
+            """) { name, join, leave };
+        desks.TreatUnmatchedTokensAsErrors = false;
+        desks.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() =>
+            DesksAsync(parse, parse.GetValue(name)!, parse.GetValue(join) ?? [], parse.GetValue(leave) ?? [], cancellationToken)));
+
+        var list = new Command("list", "List the editors, their roles, whether they are disabled, and their desks");
         list.TreatUnmatchedTokensAsErrors = false;
         list.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => ListAsync(parse, cancellationToken)));
 
@@ -43,10 +62,13 @@ internal static class EditorsCommands
         reset.TreatUnmatchedTokensAsErrors = false;
         reset.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(() => ResetAsync(parse, parse.GetValue(name)!, cancellationToken)));
 
-        return new Command("editors", "Manage the editors who sign in to the desk") { add, list, disable, enable, reset };
+        return new Command("editors", "Manage the editors who sign in to the desk") { add, list, desks, disable, enable, reset };
     }
 
-    private static async Task<int> AddAsync(ParseResult parse, string name, bool admin, FileInfo? key, string desk, string? email, CancellationToken cancellationToken)
+    private static string[] Desks(string[]? given) => given is { Length: > 0 } ? [.. given.Distinct(StringComparer.Ordinal)] : [RecipientStore.DefaultDesk];
+
+    private static async Task<int> AddAsync(ParseResult parse, string name, bool admin, FileInfo? key, string[] desks, string? email,
+        CancellationToken cancellationToken)
     {
         KeyVerdict? verdict = null;
         if (key is not null)
@@ -71,13 +93,23 @@ internal static class EditorsCommands
         using (host)
         {
             var editors = host.Services.GetRequiredService<EditorStore>();
+            var membership = host.Services.GetRequiredService<DeskMembership>();
+            // An unknown desk is refused before the editor exists, so a typo leaves no account behind.
+            await membership.CheckDesksExistAsync(desks, cancellationToken);
             var enrolment = await editors.AddAsync(name, admin ? EditorRole.Admin : EditorRole.Editor, password, cancellationToken);
             Console.WriteLine($"added {(admin ? "admin" : "editor")} {enrolment.Editor.Name}");
             WriteEnrolment(enrolment, host);
+            await membership.JoinAsync(null, enrolment.Editor.Name, desks, cancellationToken);
+            Console.WriteLine(admin
+                ? $"member of {DeskList(desks)} (as an admin they see every desk)"
+                : $"member of {DeskList(desks)}: they see only {(desks.Length == 1 ? "its" : "their")} submissions");
             if (verdict is not null)
             {
-                await host.Services.GetRequiredService<RecipientStore>().AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken);
-                Console.WriteLine($"added their key {verdict.Fingerprint} to desk '{desk}'");
+                foreach (var desk in desks)
+                {
+                    await host.Services.GetRequiredService<RecipientStore>().AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken);
+                    Console.WriteLine($"added their key {verdict.Fingerprint} to desk '{desk}'");
+                }
             }
 
             if (email is not null || verdict is not null)
@@ -104,14 +136,53 @@ internal static class EditorsCommands
                 Console.WriteLine("no editors yet; add one with `secureintake editors add NAME --admin`");
             }
 
+            var desks = await host.Services.GetRequiredService<DeskMembership>().AllAsync(cancellationToken);
             foreach (var editor in editors)
             {
-                Console.WriteLine($"{editor.Name,-24} {(editor.Role == EditorRole.Admin ? "admin" : "editor"),-7} {(editor.Disabled ? "disabled" : "active")}");
+                var theirs = editor.Role == EditorRole.Admin ? "every desk" : desks.TryGetValue(editor.Name, out var names) ? string.Join(", ", names) : "no desk";
+                Console.WriteLine($"{editor.Name,-24} {(editor.Role == EditorRole.Admin ? "admin" : "editor"),-7} {(editor.Disabled ? "disabled" : "active"),-8} {theirs}");
             }
         }
 
         return 0;
     }
+
+    private static async Task<int> DesksAsync(ParseResult parse, string name, string[] join, string[] leave, CancellationToken cancellationToken)
+    {
+        if (join.Intersect(leave, StringComparer.Ordinal).FirstOrDefault() is { } both)
+        {
+            return CommandErrors.Fail(CommandErrors.Refused, $"desk '{both}' is both joined and left; nothing was changed");
+        }
+
+        var (host, _) = await AdminHost.StartAsync(parse, cancellationToken);
+        using (host)
+        {
+            var membership = host.Services.GetRequiredService<DeskMembership>();
+            // Every name is checked before anything changes: one unknown desk changes nothing.
+            await membership.CheckDesksExistAsync([.. join, .. leave], cancellationToken);
+            var editor = EditorStore.NormalizeName(name);
+            foreach (var desk in await membership.JoinAsync(null, editor, join, cancellationToken))
+            {
+                Console.WriteLine($"{editor} joined desk '{desk}'");
+            }
+
+            foreach (var desk in await membership.LeaveAsync(null, editor, leave, cancellationToken))
+            {
+                Console.WriteLine($"{editor} left desk '{desk}'");
+            }
+
+            var desks = await membership.DesksOfAsync(editor, cancellationToken);
+            var isAdmin = (await host.Services.GetRequiredService<EditorStore>().ListAsync(cancellationToken)).Any(e => e.Name == editor && e.Role == EditorRole.Admin);
+            Console.WriteLine(desks.Count == 0
+                ? $"{editor} is a member of no desk{(isAdmin ? " (as an admin they see every desk)" : ": they see no submissions")}"
+                : $"{editor} is a member of {DeskList(desks)}{(isAdmin ? " (as an admin they see every desk)" : "")}");
+        }
+
+        return 0;
+    }
+
+    private static string DeskList(IReadOnlyCollection<string> desks) =>
+        (desks.Count == 1 ? "desk " : "desks ") + string.Join(", ", desks.Select(d => $"'{d}'"));
 
     private static async Task<int> ResetAsync(ParseResult parse, string name, CancellationToken cancellationToken)
     {

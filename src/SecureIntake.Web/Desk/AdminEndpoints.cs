@@ -22,6 +22,7 @@ internal static class AdminEndpoints
         posts.MapPost("/admin/editors/add", AddEditorAsync);
         posts.MapPost("/admin/editors/disable", DisableEditorAsync);
         posts.MapPost("/admin/editors/reset-2fa", ResetTwoFactorAsync);
+        posts.MapPost("/admin/editors/desks", ChangeDesksAsync);
         posts.MapPost("/admin/desks/add", AddDeskAsync);
         posts.MapPost("/admin/desks/retention", SetRetentionAsync);
         posts.MapPost("/admin/keys/add", AddKeysAsync);
@@ -34,20 +35,43 @@ internal static class AdminEndpoints
     private static Task<ContentHttpResult> AdminAsync(string? done, DeskUser user, AdminPage admin, CancellationToken cancellationToken) =>
         admin.RenderAsync(user, QueueQuery.Blank(done), null, cancellationToken);
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
-        CancellationToken cancellationToken)
+    /// <summary>As `editors add`: the editor joins the desks ticked (the default desk when none is), all checked before the account is made.</summary>
+    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors,
+        DeskMembership membership, AdminPage admin, CancellationToken cancellationToken)
     {
         try
         {
+            var desks = form.All("desk").Count > 0 ? form.All("desk") : [RecipientStore.DefaultDesk];
+            await membership.CheckDesksExistAsync(desks, cancellationToken);
             var role = form["admin"] == "yes" ? EditorRole.Admin : EditorRole.Editor;
             var enrolment = await editors.AddAsync(form["name"] ?? "", role, form["password"] ?? "", cancellationToken);
-            return await admin.ShowEnrolmentAsync(user, $"Editor {enrolment.Editor.Name} added.", enrolment, cancellationToken);
+            await membership.JoinAsync(user.Editor, enrolment.Editor.Name, desks, cancellationToken);
+            return await admin.ShowEnrolmentAsync(user, $"Editor {enrolment.Editor.Name} added to {string.Join(", ", desks)}.", enrolment, cancellationToken);
         }
-        catch (EditorRefusedException e)
+        catch (Exception e) when (e is EditorRefusedException or UnknownDeskException)
         {
             return admin.Refused(user, e);
         }
     }
+
+    /// <summary>As `editors desks NAME --join D --leave D`; each change is audited by the membership itself.</summary>
+    private static Task<Results<RedirectHttpResult, ContentHttpResult>> ChangeDesksAsync(DeskForm form, DeskUser user, DeskMembership membership, AdminPage admin,
+        CancellationToken cancellationToken) =>
+        admin.ChangeAsync(user, async () =>
+        {
+            var name = form["name"] ?? "";
+            var join = form.All("join");
+            var leave = form.All("leave");
+            if (join.Intersect(leave).FirstOrDefault() is { } both)
+            {
+                throw new EditorRefusedException($"desk '{both}' cannot be joined and left at once");
+            }
+
+            await membership.CheckDesksExistAsync([.. join, .. leave], cancellationToken);
+            var joined = await membership.JoinAsync(user.Editor, name, join, cancellationToken);
+            var left = await membership.LeaveAsync(user.Editor, name, leave, cancellationToken);
+            return $"Editor {name} joined {(joined.Count == 0 ? "no desk" : string.Join(", ", joined))} and left {(left.Count == 0 ? "no desk" : string.Join(", ", left))}.";
+        }, cancellationToken);
 
     private static Task<Results<RedirectHttpResult, ContentHttpResult>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken) =>

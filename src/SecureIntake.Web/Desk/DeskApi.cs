@@ -46,9 +46,9 @@ internal static class DeskApi
         }
     }
 
-    private static async Task<Ok<SubmissionPage>> ListAsync(string? status, int? page, TriageListing queue, CancellationToken cancellationToken)
+    private static async Task<Ok<SubmissionPage>> ListAsync(string? status, int? page, DeskUser user, TriageListing queue, CancellationToken cancellationToken)
     {
-        var result = await queue.ListAsync(new QueueFilter(Status: QueueQuery.Blank(status)), page ?? 1, cancellationToken);
+        var result = await queue.ListAsync(user.Scope, new QueueFilter(Status: QueueQuery.Blank(status)), page ?? 1, cancellationToken);
         return TypedResults.Ok(new SubmissionPage(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new SubmissionSummary(
             r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList()));
     }
@@ -56,7 +56,7 @@ internal static class DeskApi
     private static async Task<IResult> ArchiveAsync(Guid id, DeskUser user, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,
         CancellationToken cancellationToken)
     {
-        if (await actions.DetailsAsync(id, queue, cancellationToken) is not { } details)
+        if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
             return TypedResults.Problem("There is no such submission.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }

@@ -1,3 +1,4 @@
+using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Status;
 using SecureIntake.Core.Triage;
@@ -7,10 +8,12 @@ namespace SecureIntake.Web.Desk;
 /// <summary>What the queue shows above its rows: keys that need attention, failing components, retention coming due.</summary>
 internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus services, RetentionSweep retention, TimeProvider clock)
 {
-    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>Key warnings only for the desks the editor sees, so another desk's name and keys are not shown to them.</summary>
+    public async Task<IReadOnlyList<string>> ListAsync(DeskScope scope, IReadOnlyList<string> desks, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var warnings = (await recipients.ListAsync(cancellationToken))
+            .Where(k => desks.Contains(k.Desk))
             .Select(k => DeskPages.KeyWarning(k, now) is { } warning ? $"Recipient key {k.Fingerprint} of desk '{k.Desk}': {warning}" : null)
             .OfType<string>().ToList();
         foreach (var component in await services.ListAsync(cancellationToken))
@@ -28,7 +31,7 @@ internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus serv
             }
         }
 
-        if (await retention.DueSoonAsync(cancellationToken) is > 0 and var due)
+        if (await retention.DueSoonAsync(scope, cancellationToken) is > 0 and var due)
         {
             warnings.Add($"{due} submission(s) reach their desk's retention within {RetentionSweep.WarningPeriod.TotalDays} days and will be deleted unless put on hold.");
         }

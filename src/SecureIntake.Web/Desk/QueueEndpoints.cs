@@ -22,8 +22,9 @@ internal static class QueueEndpoints
         RecipientStore recipients, DeskWarnings warnings, DeskPages pages, CancellationToken cancellationToken)
     {
         var filter = query.Filter;
-        return pages.Queue(user.Editor, user.FormToken, await queue.ListAsync(filter, query.Page ?? 1, cancellationToken), filter,
-            await editors.ListAsync(cancellationToken), await recipients.DeskNamesAsync(cancellationToken), await warnings.ListAsync(cancellationToken));
+        var desks = await recipients.DeskNamesAsync(user.Scope, cancellationToken);
+        return pages.Queue(user.Editor, user.FormToken, await queue.ListAsync(user.Scope, filter, query.Page ?? 1, cancellationToken), filter,
+            await editors.ListAsync(cancellationToken), desks, await warnings.ListAsync(user.Scope, desks, cancellationToken));
     }
 
     private static async Task<Results<RedirectHttpResult, ContentHttpResult>> BulkAsync(DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
@@ -35,13 +36,17 @@ internal static class QueueEndpoints
         {
             await (form["action"] switch
             {
-                "status" => actions.SetStatusAsync(user.Editor, ids, value, cancellationToken),
-                "assign" => actions.AssignAsync(user.Editor, ids, value, cancellationToken),
-                "priority" => actions.SetPriorityAsync(user.Editor, ids, value, cancellationToken),
-                "tag" => actions.AddTagAsync(user.Editor, ids, value, cancellationToken),
-                "untag" => actions.RemoveTagAsync(user.Editor, ids, value, cancellationToken),
+                "status" => actions.SetStatusAsync(user.Editor, user.Scope, ids, value, cancellationToken),
+                "assign" => actions.AssignAsync(user.Editor, user.Scope, ids, value, cancellationToken),
+                "priority" => actions.SetPriorityAsync(user.Editor, user.Scope, ids, value, cancellationToken),
+                "tag" => actions.AddTagAsync(user.Editor, user.Scope, ids, value, cancellationToken),
+                "untag" => actions.RemoveTagAsync(user.Editor, user.Scope, ids, value, cancellationToken),
                 _ => throw new TriageRefusedException("unknown bulk action"),
             });
+        }
+        catch (SubmissionNotFoundException e)
+        {
+            return pages.Problem(user, StatusCodes.Status404NotFound, "Not found", e.Message);
         }
         catch (TriageRefusedException e)
         {

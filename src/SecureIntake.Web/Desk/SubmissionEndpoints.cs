@@ -37,19 +37,19 @@ internal static class SubmissionEndpoints
     private static async Task<ContentHttpResult> SubmissionAsync(Guid id, string? done, DeskUser user, TriageActions actions, TriageListing queue, EditorStore editors,
         DeskPages pages, CancellationToken cancellationToken)
     {
-        if (await actions.DetailsAsync(id, queue, cancellationToken) is not { } details)
+        if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
             return NotFound(user, pages, "There is no such submission (it may have been deleted).");
         }
 
-        await actions.MarkSeenAsync(user.Editor, id, cancellationToken);
+        await actions.MarkSeenAsync(user.Editor, user.Scope, id, cancellationToken);
         return pages.Submission(user.Editor, user.FormToken, details, await editors.ListAsync(cancellationToken), QueueQuery.Blank(done));
     }
 
     private static async Task<IResult> DownloadItemAsync(Guid id, Guid item, DeskUser user, TriageActions actions, TriageListing queue, BlobStore blobs, AuditLog audit,
         DeskPages pages, CancellationToken cancellationToken)
     {
-        var details = await actions.DetailsAsync(id, queue, cancellationToken);
+        var details = await actions.DetailsAsync(user.Scope, id, queue, cancellationToken);
         if (details?.Items.Any(i => i.Id == item) != true)
         {
             return NotFound(user, pages, "There is no such item.");
@@ -62,7 +62,7 @@ internal static class SubmissionEndpoints
     private static async Task<IResult> DownloadArchiveAsync(Guid id, DeskUser user, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,
         DeskPages pages, CancellationToken cancellationToken)
     {
-        if (await actions.DetailsAsync(id, queue, cancellationToken) is not { } details)
+        if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
             return NotFound(user, pages, "There is no such submission.");
         }
@@ -78,7 +78,7 @@ internal static class SubmissionEndpoints
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
-            await actions.SetStatusAsync(user.Editor, [id], form["value"] ?? "", cancellationToken);
+            await actions.SetStatusAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
             return $"Status set to {form["value"]}.";
         });
 
@@ -87,7 +87,7 @@ internal static class SubmissionEndpoints
         ActAsync(id, user, pages, async () =>
         {
             var assignee = form["value"] ?? "";
-            await actions.AssignAsync(user.Editor, [id], assignee, cancellationToken);
+            await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
             return assignee.Length == 0 ? "Unassigned." : $"Assigned to {assignee}.";
         });
 
@@ -95,7 +95,7 @@ internal static class SubmissionEndpoints
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
-            await actions.SetPriorityAsync(user.Editor, [id], form["value"] ?? "", cancellationToken);
+            await actions.SetPriorityAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
             return $"Priority set to {form["value"]}.";
         });
 
@@ -105,11 +105,11 @@ internal static class SubmissionEndpoints
         {
             if (form["op"] == "remove")
             {
-                await actions.RemoveTagAsync(user.Editor, [id], form["value"] ?? "", cancellationToken);
+                await actions.RemoveTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
                 return "Tag removed.";
             }
 
-            await actions.AddTagAsync(user.Editor, [id], form["value"] ?? "", cancellationToken);
+            await actions.AddTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
             return "Tag added.";
         });
 
@@ -118,7 +118,7 @@ internal static class SubmissionEndpoints
         ActAsync(id, user, pages, async () =>
         {
             var on = form["value"] == "on";
-            await actions.SetHoldAsync(user.Editor, id, on, cancellationToken);
+            await actions.SetHoldAsync(user.Editor, user.Scope, id, on, cancellationToken);
             return on ? "Put on hold." : "Hold lifted.";
         });
 
@@ -126,7 +126,7 @@ internal static class SubmissionEndpoints
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
-            await actions.AddNoteAsync(user.Editor, id, form["text"] ?? "", cancellationToken);
+            await actions.AddNoteAsync(user.Editor, user.Scope, id, form["text"] ?? "", cancellationToken);
             return "Note added (encrypted to the desk).";
         });
 
@@ -134,8 +134,8 @@ internal static class SubmissionEndpoints
         DeskPages pages, CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
-            var number = await replies.AddAsync(id, form["text"] ?? "", cancellationToken);
-            await actions.RecordReplyAsync(user.Editor, id, number, cancellationToken);
+            var number = await replies.AddAsync(user.Scope, id, form["text"] ?? "", cancellationToken);
+            await actions.RecordReplyAsync(user.Editor, user.Scope, id, number, cancellationToken);
             return $"Reply #{number} sent: the witness sees it when they come back with their codename.";
         });
 
@@ -149,7 +149,7 @@ internal static class SubmissionEndpoints
 
         var refused = await ActAsync(id, user, pages, async () =>
         {
-            await actions.DeleteAsync(user.Editor, id, "deleted by an editor", cancellationToken);
+            await actions.DeleteAsync(user.Editor, user.Scope, id, "deleted by an editor", cancellationToken);
             return "";
         });
         return refused.Result is ContentHttpResult page ? page : TypedResults.Redirect("/desk");
@@ -162,6 +162,10 @@ internal static class SubmissionEndpoints
         {
             var done = await action();
             return TypedResults.Redirect($"/desk/submissions/{id}?done={Uri.EscapeDataString(done)}");
+        }
+        catch (SubmissionNotFoundException)
+        {
+            return NotFound(user, pages, "There is no such submission (it may have been deleted).");
         }
         catch (Exception e) when (e is TriageRefusedException or ReplyRefusedException or IntakeRefusedException or UnknownDeskException)
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Codenames;
+using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
@@ -46,8 +47,8 @@ public sealed partial class ThreadRepliesTests : IAsyncLifetime, IDisposable
         var secrets = NewSecrets();
         var submission = await SubmitAsync(secrets);
 
-        Assert.Equal(1, await _replies.AddAsync(submission, "Спасибо. Можете прислать видео целиком?", CancellationToken.None));
-        Assert.Equal(2, await _replies.AddAsync(submission, "Қай көшеде болды?\n<b>not markup</b>", CancellationToken.None));
+        Assert.Equal(1, await _replies.AddAsync(DeskScope.Everything, submission, "Спасибо. Можете прислать видео целиком?", CancellationToken.None));
+        Assert.Equal(2, await _replies.AddAsync(DeskScope.Everything, submission, "Қай көшеде болды?\n<b>not markup</b>", CancellationToken.None));
 
         var read = await _replies.ReadAsync(submission, secrets.UnlockKey, CancellationToken.None);
         Assert.Equal(["Спасибо. Можете прислать видео целиком?", "Қай көшеде болды?\n<b>not markup</b>"], read.Select(r => r.Text));
@@ -65,7 +66,7 @@ public sealed partial class ThreadRepliesTests : IAsyncLifetime, IDisposable
         var submission = await SubmitAsync(secrets);
         var other = NewSecrets();
         var otherSubmission = await SubmitAsync(other);
-        await _replies.AddAsync(submission, "only for the witness", CancellationToken.None);
+        await _replies.AddAsync(DeskScope.Everything, submission, "only for the witness", CancellationToken.None);
 
         await Assert.ThrowsAnyAsync<CryptographicException>(() => _replies.ReadAsync(submission, other.UnlockKey, CancellationToken.None));
 
@@ -114,9 +115,9 @@ public sealed partial class ThreadRepliesTests : IAsyncLifetime, IDisposable
         }
 
         var blobsBefore = Directory.GetFiles(_blobDirectory.Path).Length;
-        var refused = await Assert.ThrowsAsync<ReplyRefusedException>(() => _replies.AddAsync(submission, "hello?", CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<ReplyRefusedException>(() => _replies.AddAsync(DeskScope.Everything, submission, "hello?", CancellationToken.None));
         Assert.Contains("without a codename", refused.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ReplyRefusedException>(() => _replies.AddAsync(submission, "   ", CancellationToken.None));
+        await Assert.ThrowsAsync<ReplyRefusedException>(() => _replies.AddAsync(DeskScope.Everything, submission, "   ", CancellationToken.None));
         Assert.Equal(blobsBefore, Directory.GetFiles(_blobDirectory.Path).Length);
         Assert.Equal(0, await ScalarAsync<long>($"SELECT count(*) FROM submission_items WHERE submission_id = '{submission}' AND kind = 'reply'"));
     }

@@ -28,6 +28,7 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
     private TriageActions _actions = null!;
     private AuditLog _audit = null!;
     private Editor _alice = null!;
+    private DeskScope _scope = null!;
 
     public async Task InitializeAsync()
     {
@@ -41,6 +42,9 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         _actions = new TriageActions(_dataSource, recipients, _blobs, _audit, _clock);
         using var editors = new EditorStore(_dataSource, new PasswordHasher(8192, 1), _audit, _clock);
         _alice = (await editors.AddAsync("alice", EditorRole.Editor, "kettle-orbit-mangrove-17", CancellationToken.None)).Editor;
+        var membership = new DeskMembership(_dataSource, _audit);
+        await membership.JoinAsync(null, "alice", [RecipientStore.DefaultDesk], CancellationToken.None);
+        _scope = await membership.ScopeOfAsync(_alice, CancellationToken.None);
     }
 
     public async Task DisposeAsync() => await _dataSource.DisposeAsync();
@@ -58,15 +62,15 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         var second = await SubmitAsync("mail");
         var third = await SubmitAsync("web");
 
-        await _actions.SetStatusAsync(_alice, [first, second], "in-review", CancellationToken.None);
-        await _actions.AssignAsync(_alice, [second], "alice", CancellationToken.None);
-        await _actions.AddTagAsync(_alice, [first, third], "Akimat", CancellationToken.None);
+        await _actions.SetStatusAsync(_alice, _scope, [first, second], "in-review", CancellationToken.None);
+        await _actions.AssignAsync(_alice, _scope, [second], "alice", CancellationToken.None);
+        await _actions.AddTagAsync(_alice, _scope, [first, third], "Akimat", CancellationToken.None);
 
-        Assert.Equal(new[] { first, second }.Order(), Ids(await _listing.ListAsync(new QueueFilter(Status: "in-review"), 1, CancellationToken.None)).Order());
-        Assert.Equal([second], Ids(await _listing.ListAsync(new QueueFilter(Assignee: "alice"), 1, CancellationToken.None)));
-        Assert.Equal(new[] { first, third }.Order(), Ids(await _listing.ListAsync(new QueueFilter(Tag: "akimat"), 1, CancellationToken.None)).Order());
-        Assert.Equal([second], Ids(await _listing.ListAsync(new QueueFilter(Channel: "mail"), 1, CancellationToken.None)));
-        var all = await _listing.ListAsync(new QueueFilter(Assignee: QueueFilter.Unassigned), 1, CancellationToken.None);
+        Assert.Equal(new[] { first, second }.Order(), Ids(await _listing.ListAsync(_scope, new QueueFilter(Status: "in-review"), 1, CancellationToken.None)).Order());
+        Assert.Equal([second], Ids(await _listing.ListAsync(_scope, new QueueFilter(Assignee: "alice"), 1, CancellationToken.None)));
+        Assert.Equal(new[] { first, third }.Order(), Ids(await _listing.ListAsync(_scope, new QueueFilter(Tag: "akimat"), 1, CancellationToken.None)).Order());
+        Assert.Equal([second], Ids(await _listing.ListAsync(_scope, new QueueFilter(Channel: "mail"), 1, CancellationToken.None)));
+        var all = await _listing.ListAsync(_scope, new QueueFilter(Assignee: QueueFilter.Unassigned), 1, CancellationToken.None);
         Assert.Equal(2, all.Total);
         Assert.All(all.Rows, row => Assert.Equal(1, row.Files));
         Assert.All(all.Rows, row => Assert.Equal("< 1 MB", row.SizeBucket));
@@ -76,8 +80,8 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
     public async Task A_follow_up_after_an_editor_looked_marks_the_submission_until_it_is_opened_again()
     {
         var id = await SubmitAsync("web");
-        await _actions.MarkSeenAsync(_alice, id, CancellationToken.None);
-        Assert.False((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
+        await _actions.MarkSeenAsync(_alice, _scope, id, CancellationToken.None);
+        Assert.False((await _listing.FindAsync(_scope, id, CancellationToken.None))!.WitnessWroteSinceSeen);
 
         _clock.Now = Start.AddMinutes(5);
         await using (var followUp = await _intake.StartFollowUpAsync(id, CancellationToken.None))
@@ -86,26 +90,26 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
             await followUp.CommitAsync(CancellationToken.None);
         }
 
-        Assert.True((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
-        Assert.Equal([id], Ids(await _listing.ListAsync(new QueueFilter(WitnessWroteOnly: true), 1, CancellationToken.None)));
+        Assert.True((await _listing.FindAsync(_scope, id, CancellationToken.None))!.WitnessWroteSinceSeen);
+        Assert.Equal([id], Ids(await _listing.ListAsync(_scope, new QueueFilter(WitnessWroteOnly: true), 1, CancellationToken.None)));
         _clock.Now = Start.AddMinutes(6);
-        await _actions.MarkSeenAsync(_alice, id, CancellationToken.None);
-        Assert.False((await _listing.FindAsync(id, CancellationToken.None))!.WitnessWroteSinceSeen);
+        await _actions.MarkSeenAsync(_alice, _scope, id, CancellationToken.None);
+        Assert.False((await _listing.FindAsync(_scope, id, CancellationToken.None))!.WitnessWroteSinceSeen);
     }
 
     [Fact]
     public async Task Every_change_is_in_the_history_and_the_audit_log_and_bad_values_change_nothing()
     {
         var id = await SubmitAsync("web");
-        await _actions.SetStatusAsync(_alice, [id], "verified", CancellationToken.None);
-        await _actions.SetPriorityAsync(_alice, [id], "urgent", CancellationToken.None);
-        await _actions.AddNoteAsync(_alice, id, "Checked the video against the map: matches.", CancellationToken.None);
+        await _actions.SetStatusAsync(_alice, _scope, [id], "verified", CancellationToken.None);
+        await _actions.SetPriorityAsync(_alice, _scope, [id], "urgent", CancellationToken.None);
+        await _actions.AddNoteAsync(_alice, _scope, id, "Checked the video against the map: matches.", CancellationToken.None);
 
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.SetStatusAsync(_alice, [id], "approved", CancellationToken.None));
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AddTagAsync(_alice, [id], "<script>", CancellationToken.None));
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, [id], "nobody-by-this-name", CancellationToken.None));
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.SetStatusAsync(_alice, _scope, [id], "approved", CancellationToken.None));
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AddTagAsync(_alice, _scope, [id], "<script>", CancellationToken.None));
+        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, _scope, [id], "nobody-by-this-name", CancellationToken.None));
 
-        var details = (await _actions.DetailsAsync(id, _listing, CancellationToken.None))!;
+        var details = (await _actions.DetailsAsync(_scope, id, _listing, CancellationToken.None))!;
         Assert.Equal("verified", details.Row.Status);
         Assert.Equal("urgent", details.Row.Priority);
         Assert.Equal(["status: verified", "priority: urgent", "note added"], details.Events.Select(e => e.Change));
@@ -123,9 +127,9 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
     {
         var old = await SubmitAsync("web");
         var kept = await SubmitAsync("web");
-        await _actions.SetHoldAsync(_alice, kept, true, CancellationToken.None);
-        var oldItems = (await _actions.DetailsAsync(old, _listing, CancellationToken.None))!.Items;
-        var keptItems = (await _actions.DetailsAsync(kept, _listing, CancellationToken.None))!.Items;
+        await _actions.SetHoldAsync(_alice, _scope, kept, true, CancellationToken.None);
+        var oldItems = (await _actions.DetailsAsync(_scope, old, _listing, CancellationToken.None))!.Items;
+        var keptItems = (await _actions.DetailsAsync(_scope, kept, _listing, CancellationToken.None))!.Items;
         // Each submission holds its one file and its batch's manifest: an empty list would let the checks below pass without looking.
         Assert.Equal(["file", "manifest"], oldItems.Select(i => i.Kind).Order());
         Assert.Equal(["file", "manifest"], keptItems.Select(i => i.Kind).Order());
@@ -135,14 +139,14 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         var sweep = new RetentionSweep(_dataSource, _actions, _clock, NullLogger<RetentionSweep>.Instance);
 
         _clock.Now = Start.AddDays(88);
-        Assert.Equal(1, await sweep.DueSoonAsync(CancellationToken.None));
+        Assert.Equal(1, await sweep.DueSoonAsync(_scope, CancellationToken.None));
         Assert.Equal(0, await sweep.RunAsync(CancellationToken.None));
 
         _clock.Now = Start.AddDays(91);
         Assert.Equal(1, await sweep.RunAsync(CancellationToken.None));
 
-        Assert.Null(await _listing.FindAsync(old, CancellationToken.None));
-        Assert.NotNull(await _listing.FindAsync(kept, CancellationToken.None));
+        Assert.Null(await _listing.FindAsync(_scope, old, CancellationToken.None));
+        Assert.NotNull(await _listing.FindAsync(_scope, kept, CancellationToken.None));
         Assert.All(oldBlobs, blob => Assert.Equal(-1, _blobs.Length(blob)));
         Assert.All(keptBlobs, blob => Assert.True(_blobs.Length(blob) > 0, $"blob {blob} of the held submission is still on disk"));
         Assert.Contains(await _audit.ListAsync(1, CancellationToken.None), e => e.Action == "deleted" && e.SubmissionId == old && e.EditorName is null);

@@ -64,7 +64,7 @@ public sealed class WitnessService : IAsyncLifetime, IDisposable
         await using var dataSource = NpgsqlDataSource.Create(Database);
         var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = BlobDirectory, MinimumFreeBytes = 0 }));
         var replies = new ThreadReplies(new RecipientStore(dataSource, TimeProvider.System), blobs, dataSource, TimeProvider.System);
-        await replies.AddAsync(submission, text, CancellationToken.None);
+        await replies.AddAsync(SecureIntake.Core.Editors.DeskScope.Everything, submission, text, CancellationToken.None);
     }
 
     public async Task<IReadOnlyList<Guid>> SubmissionIdsAsync()

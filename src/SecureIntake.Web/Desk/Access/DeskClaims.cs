@@ -12,7 +12,10 @@ internal static class DeskClaims
     /// <summary>The value this browser session's forms must carry; absent for the desk tool, which posts no forms.</summary>
     public const string FormToken = "secureintake:form-token";
 
-    public static ClaimsPrincipal Principal(Editor editor, string? formToken, string scheme)
+    /// <summary>One claim per desk an editor is a member of; an admin's scope is every desk and carries none.</summary>
+    public const string Desk = "secureintake:desk";
+
+    public static ClaimsPrincipal Principal(Editor editor, DeskScope scope, string? formToken, string scheme)
     {
         var claims = new List<Claim>
         {
@@ -20,6 +23,7 @@ internal static class DeskClaims
             new(ClaimTypes.Name, editor.Name),
             new(ClaimTypes.Role, editor.Role == Core.Editors.EditorRole.Admin ? AdminRole : EditorRole),
         };
+        claims.AddRange(scope.DeskIds.Select(desk => new Claim(Desk, desk.ToString("D"))));
         if (formToken is not null)
         {
             claims.Add(new Claim(FormToken, formToken));
@@ -27,6 +31,10 @@ internal static class DeskClaims
 
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
+
+    /// <summary>What the user may see: every desk for an admin, otherwise the desks their claims name (none, if none).</summary>
+    public static DeskScope ScopeOf(ClaimsPrincipal user) =>
+        user.IsInRole(AdminRole) ? DeskScope.Everything : DeskScope.Of(user.FindAll(Desk).Select(claim => Guid.Parse(claim.Value)));
 
     /// <summary>The editor a desk scheme authenticated, or null for anyone else.</summary>
     public static Editor? EditorOf(ClaimsPrincipal user)

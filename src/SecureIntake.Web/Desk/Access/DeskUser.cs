@@ -5,9 +5,9 @@ namespace SecureIntake.Web.Desk.Access;
 
 /// <summary>
 /// The signed-in editor a desk handler works for, bound from the request's user once authorization let it through.
-/// On browser routes it also carries the session's form token, which every page's forms embed.
+/// It carries the desks the editor may see, and on browser routes the session's form token, which every page's forms embed.
 /// </summary>
-internal sealed record DeskUser(Editor Editor, string FormToken)
+internal sealed record DeskUser(Editor Editor, DeskScope Scope, string FormToken)
 {
     public Guid Id => Editor.Id;
 
@@ -24,6 +24,6 @@ internal sealed record DeskUser(Editor Editor, string FormToken)
 
     public static DeskUser? From(HttpContext context) =>
         DeskClaims.EditorOf(context.User) is { } editor
-            ? new DeskUser(editor, context.User.FindFirst(DeskClaims.FormToken)?.Value ?? "")
+            ? new DeskUser(editor, DeskClaims.ScopeOf(context.User), context.User.FindFirst(DeskClaims.FormToken)?.Value ?? "")
             : null;
 }
