@@ -8,6 +8,7 @@ using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Crypto.Keys;
 using SecureIntake.Web.Desk.Access;
+using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Desk;
 
@@ -28,13 +29,13 @@ internal static class AdminEndpoints
         posts.MapPost("/admin/keys/remove", RemoveKeyAsync);
     }
 
-    private static async Task<ContentHttpResult> AuditAsync(int? page, DeskUser user, AuditLog audit, DeskPages pages, CancellationToken cancellationToken) =>
+    private static async Task<HtmlPage> AuditAsync(int? page, DeskUser user, AuditLog audit, DeskPages pages, CancellationToken cancellationToken) =>
         pages.Audit(user.Editor, user.FormToken, await audit.ListAsync(page ?? 1, cancellationToken), Math.Max(page ?? 1, 1));
 
-    private static Task<ContentHttpResult> AdminAsync(string? done, DeskUser user, AdminPage admin, CancellationToken cancellationToken) =>
+    private static Task<HtmlPage> AdminAsync(string? done, DeskUser user, AdminPage admin, CancellationToken cancellationToken) =>
         admin.RenderAsync(user, QueueQuery.Blank(done), null, cancellationToken);
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken)
     {
         try
@@ -49,7 +50,7 @@ internal static class AdminEndpoints
         }
     }
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -64,7 +65,7 @@ internal static class AdminEndpoints
             return $"Editor {name} disabled; their sessions ended.";
         }, cancellationToken);
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> ResetTwoFactorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> ResetTwoFactorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken)
     {
         try
@@ -79,7 +80,7 @@ internal static class AdminEndpoints
     }
 
     /// <summary>A desk is created with its first key, judged as `desks add` judges it.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddDeskAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AddDeskAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
         AdminPage admin, CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -95,7 +96,7 @@ internal static class AdminEndpoints
             return $"Desk '{desk}' created with recipient {first.Fingerprint}.";
         }, cancellationToken);
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> SetRetentionAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> SetRetentionAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -104,7 +105,7 @@ internal static class AdminEndpoints
         }, cancellationToken);
 
     /// <summary>The same judgement as `keys add`: every key in the text must be usable, or none is added.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddKeysAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AddKeysAsync(DeskForm form, DeskUser user, RecipientStore recipients, TimeProvider clock,
         AdminPage admin, CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -123,7 +124,7 @@ internal static class AdminEndpoints
             return $"{verdicts.Count} key(s) added to desk '{desk}'.";
         }, cancellationToken);
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> RemoveKeyAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> RemoveKeyAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
             await recipients.RemoveAsync(form["fingerprint"] ?? "", form["desk"], cancellationToken) == 0 ? "No such key." : "Key removed.", cancellationToken);
