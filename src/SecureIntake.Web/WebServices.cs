@@ -29,6 +29,10 @@ public static class WebServices
         services.AddSingleton<CodenameCheck>();
         services.AddSecureIntakeCodenames(configuration);
         services.AddSingleton<WitnessPages>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<DeskText>();
+        services.AddSingleton<Core.Editors.EditorLanguage>();
+        services.AddSingleton<Microsoft.AspNetCore.Authentication.IClaimsTransformation, DeskLanguageClaims>();
         services.AddSingleton<DeskPages>();
         services.AddSingleton<DeskWarnings>();
         services.AddSingleton<AdminPage>();

@@ -8,6 +8,7 @@ using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Crypto.Keys;
 using SecureIntake.Web.Desk.Access;
+using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Desk;
 
@@ -29,14 +30,14 @@ internal static class AdminEndpoints
         posts.MapPost("/admin/keys/remove", RemoveKeyAsync);
     }
 
-    private static async Task<ContentHttpResult> AuditAsync(int? page, DeskUser user, AuditLog audit, DeskPages pages, CancellationToken cancellationToken) =>
+    private static async Task<HtmlPage> AuditAsync(int? page, DeskUser user, AuditLog audit, DeskPages pages, CancellationToken cancellationToken) =>
         pages.Audit(user.Editor, user.FormToken, await audit.ListAsync(page ?? 1, cancellationToken), Math.Max(page ?? 1, 1));
 
-    private static Task<ContentHttpResult> AdminAsync(string? done, DeskUser user, AdminPage admin, CancellationToken cancellationToken) =>
+    private static Task<HtmlPage> AdminAsync(string? done, DeskUser user, AdminPage admin, CancellationToken cancellationToken) =>
         admin.RenderAsync(user, QueueQuery.Blank(done), null, cancellationToken);
 
     /// <summary>As `editors add`: the editor joins the desks ticked (the default desk when none is), all checked before the account is made.</summary>
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> AddEditorAsync(DeskForm form, DeskUser user, EditorStore editors,
         DeskMembership membership, AdminPage admin, CancellationToken cancellationToken)
     {
         try
@@ -55,7 +56,7 @@ internal static class AdminEndpoints
     }
 
     /// <summary>As `editors desks NAME --join D --leave D`; each change is audited by the membership itself.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> ChangeDesksAsync(DeskForm form, DeskUser user, DeskMembership membership, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> ChangeDesksAsync(DeskForm form, DeskUser user, DeskMembership membership, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -73,7 +74,7 @@ internal static class AdminEndpoints
             return $"Editor {name} joined {(joined.Count == 0 ? "no desk" : string.Join(", ", joined))} and left {(left.Count == 0 ? "no desk" : string.Join(", ", left))}.";
         }, cancellationToken);
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -88,7 +89,7 @@ internal static class AdminEndpoints
             return $"Editor {name} disabled; their sessions ended.";
         }, cancellationToken);
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> ResetTwoFactorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> ResetTwoFactorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
         CancellationToken cancellationToken)
     {
         try
@@ -103,13 +104,13 @@ internal static class AdminEndpoints
     }
 
     /// <summary>A desk is created with its first key, by the same rules as `desks add`.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddDeskAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AddDeskAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
             Outcome(await keys.CreateDeskAsync((form["desk"] ?? "").Trim(), Days(form), Encoding.UTF8.GetBytes(form["key"] ?? ""), cancellationToken)),
             cancellationToken);
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> SetRetentionAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> SetRetentionAsync(DeskForm form, DeskUser user, RecipientStore recipients, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
@@ -118,14 +119,14 @@ internal static class AdminEndpoints
         }, cancellationToken);
 
     /// <summary>By the same rules as `keys add`: every new key usable or none is added; a revocation of a held key is merged.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddKeysAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AddKeysAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
             Outcome(await keys.AddKeysAsync(form["desk"] ?? RecipientStore.DefaultDesk, Encoding.UTF8.GetBytes(form["key"] ?? ""), cancellationToken)),
             cancellationToken);
 
     /// <summary>By the same rules as `keys remove`: a desk's last usable key stays until its successor is there.</summary>
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> RemoveKeyAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> RemoveKeyAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
             Outcome(await keys.RemoveKeyAsync(form["fingerprint"] ?? "", QueueQuery.Blank(form["desk"]), cancellationToken)), cancellationToken);

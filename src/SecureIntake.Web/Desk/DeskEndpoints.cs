@@ -22,6 +22,7 @@ public static class DeskEndpoints
         endpoints.MapSignIn(editorPosts);
         editors.MapQueue(editorPosts);
         editors.MapSubmissions(editorPosts);
+        editorPosts.MapAccount();
         admins.MapAdmin(adminPosts);
         endpoints.MapGroup("/desk/api").MapDeskApi();
         return endpoints;

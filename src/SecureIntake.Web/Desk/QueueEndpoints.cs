@@ -6,6 +6,7 @@ using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Triage;
 using SecureIntake.Web.Desk.Access;
+using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Desk;
 
@@ -18,7 +19,7 @@ internal static class QueueEndpoints
         posts.MapPost("/bulk", BulkAsync);
     }
 
-    private static async Task<ContentHttpResult> QueueAsync([AsParameters] QueueQuery query, DeskUser user, TriageListing queue, EditorStore editors,
+    private static async Task<HtmlPage> QueueAsync([AsParameters] QueueQuery query, DeskUser user, TriageListing queue, EditorStore editors,
         RecipientStore recipients, DeskWarnings warnings, DeskPages pages, CancellationToken cancellationToken)
     {
         var filter = query.Filter;
@@ -27,7 +28,7 @@ internal static class QueueEndpoints
             await editors.ListAsync(cancellationToken), desks, await warnings.ListAsync(user.Scope, desks, cancellationToken));
     }
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> BulkAsync(DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> BulkAsync(DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken)
     {
         var ids = form.All("id").Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToList();
@@ -50,7 +51,7 @@ internal static class QueueEndpoints
         }
         catch (TriageRefusedException e)
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, "Not done", e.Message);
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), e.Message);
         }
 
         return TypedResults.Redirect("/desk");

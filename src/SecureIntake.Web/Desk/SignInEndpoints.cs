@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using SecureIntake.Core.Editors;
 using SecureIntake.Web.Desk.Access;
+using SecureIntake.Web.Pages;
 using SecureIntake.Web.Witness;
 
 namespace SecureIntake.Web.Desk;
@@ -11,8 +12,6 @@ namespace SecureIntake.Web.Desk;
 /// <summary>Signing in (open to anyone, guarded like the witness forms) and signing out (a desk post like any other).</summary>
 internal static class SignInEndpoints
 {
-    private const string Expired = "The form expired or came from another site. Please sign in again.";
-
     public static void MapSignIn(this IEndpointRouteBuilder anonymous, RouteGroupBuilder posts)
     {
         anonymous.MapGet("/desk/sign-in", SignInPage);
@@ -20,14 +19,14 @@ internal static class SignInEndpoints
         posts.MapPost("/sign-out", SignOutAsync);
     }
 
-    private static ContentHttpResult SignInPage(HttpContext context, FormTokens tokens, DeskPages pages) => pages.SignIn(tokens.Issue(context), null);
+    private static HtmlPage SignInPage(HttpContext context, FormTokens tokens, DeskPages pages) => pages.SignIn(tokens.Issue(context), null);
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> SignInAsync(DeskForm form, HttpContext context, FormTokens tokens, EditorStore editors,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> SignInAsync(DeskForm form, HttpContext context, FormTokens tokens, EditorStore editors,
         DeskSessions sessions, DeskPages pages)
     {
         if (!form.IsReadable || !SameOriginPost.IsAllowed(context.Request) || !tokens.IsValid(context, form["token"]))
         {
-            return pages.SignIn(tokens.Issue(context), Expired, StatusCodes.Status403Forbidden);
+            return pages.SignIn(tokens.Issue(context), pages.Text("SignIn_Expired"), StatusCodes.Status403Forbidden);
         }
 
         switch (await editors.SignInAsync(form["name"] ?? "", form["password"] ?? "", form["code"] ?? "", context.RequestAborted))
@@ -37,10 +36,10 @@ internal static class SignInEndpoints
                 DeskCookie.Set(context, token);
                 return TypedResults.Redirect("/desk");
             case SignInResult.LockedOut lockedOut:
-                return pages.SignIn(tokens.Issue(context), $"Too many failed attempts: this account is locked until {lockedOut.Until.UtcDateTime:HH:mm} UTC.",
+                return pages.SignIn(tokens.Issue(context), pages.Text("SignIn_Locked", lockedOut.Until.UtcDateTime.ToString("t", pages.Language.Culture)),
                     StatusCodes.Status429TooManyRequests);
             default:
-                return pages.SignIn(tokens.Issue(context), "Wrong name, password or code.", StatusCodes.Status401Unauthorized);
+                return pages.SignIn(tokens.Issue(context), pages.Text("SignIn_Wrong"), StatusCodes.Status401Unauthorized);
         }
     }
 

@@ -10,6 +10,7 @@ using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
 using SecureIntake.Core.Triage;
 using SecureIntake.Web.Desk.Access;
+using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Desk;
 
@@ -24,6 +25,7 @@ internal static class SubmissionEndpoints
         reads.MapGet(Submission + "/items/{item:guid}.gpg", DownloadItemAsync);
         reads.MapGet(Submission + "/archive.zip", DownloadArchiveAsync);
 
+        posts.MapPost(Submission + "/triage", TriageAsync);
         posts.MapPost(Submission + "/status", SetStatusAsync);
         posts.MapPost(Submission + "/assign", AssignAsync);
         posts.MapPost(Submission + "/priority", SetPriorityAsync);
@@ -34,12 +36,12 @@ internal static class SubmissionEndpoints
         posts.MapPost(Submission + "/delete", DeleteAsync);
     }
 
-    private static async Task<ContentHttpResult> SubmissionAsync(Guid id, string? done, DeskUser user, TriageActions actions, TriageListing queue, EditorStore editors,
+    private static async Task<HtmlPage> SubmissionAsync(Guid id, string? done, DeskUser user, TriageActions actions, TriageListing queue, EditorStore editors,
         DeskPages pages, CancellationToken cancellationToken)
     {
         if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
-            return NotFound(user, pages, "There is no such submission (it may have been deleted).");
+            return NotFound(user, pages, pages.Text("NotFound_Submission"));
         }
 
         await actions.MarkSeenAsync(user.Editor, user.Scope, id, cancellationToken);
@@ -52,7 +54,7 @@ internal static class SubmissionEndpoints
         var details = await actions.DetailsAsync(user.Scope, id, queue, cancellationToken);
         if (details?.Items.Any(i => i.Id == item) != true)
         {
-            return NotFound(user, pages, "There is no such item.");
+            return NotFound(user, pages, pages.Text("NotFound_Item"));
         }
 
         await audit.WriteAsync(new AuditEntry(user.Id, user.Name, "downloaded item", id, item.ToString()), cancellationToken);
@@ -64,7 +66,7 @@ internal static class SubmissionEndpoints
     {
         if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
-            return NotFound(user, pages, "There is no such submission.");
+            return NotFound(user, pages, pages.Text("NotFound_Submission"));
         }
 
         await audit.WriteAsync(new AuditEntry(user.Id, user.Name, "downloaded archive", id), cancellationToken);
@@ -74,77 +76,115 @@ internal static class SubmissionEndpoints
     internal static IResult ArchiveResult(SubmissionDetails details, SubmissionArchive archive, CancellationToken cancellationToken) =>
         TypedResults.Stream(output => archive.WriteAsync(details, output, cancellationToken), "application/zip", $"submission-{details.Row.Id:D}.zip");
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> SetStatusAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    /// <summary>
+    /// The page's one triage form: status, assignee and priority posted together; only the fields that differ from the
+    /// submission as it is now are applied (and audited), so an unchanged field never overwrites another editor's change.
+    /// </summary>
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> TriageAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, TriageListing queue,
+        DeskPages pages, CancellationToken cancellationToken)
+    {
+        if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
+        {
+            return NotFound(user, pages, pages.Text("NotFound_Submission"));
+        }
+
+        var row = details.Row;
+        return await ActAsync(id, user, pages, async () =>
+        {
+            var done = new List<string>();
+            if (form["status"] is { Length: > 0 } status && status != row.Status)
+            {
+                await actions.SetStatusAsync(user.Editor, user.Scope, [id], status, cancellationToken);
+                done.Add(pages.Text("Done_Status", pages.Value("Status", status)));
+            }
+
+            if (form["assignee"] is { } assignee && assignee != (row.Assignee ?? ""))
+            {
+                await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
+                done.Add(assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee));
+            }
+
+            if (form["priority"] is { Length: > 0 } priority && priority != row.Priority)
+            {
+                await actions.SetPriorityAsync(user.Editor, user.Scope, [id], priority, cancellationToken);
+                done.Add(pages.Text("Done_Priority", pages.Value("Priority", priority)));
+            }
+
+            return done.Count == 0 ? pages.Text("Done_Nothing") : string.Join(" ", done);
+        });
+    }
+
+    private static Task<Results<RedirectHttpResult, HtmlPage>> SetStatusAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             await actions.SetStatusAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return $"Status set to {form["value"]}.";
+            return pages.Text("Done_Status", pages.Value("Status", form["value"] ?? ""));
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AssignAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AssignAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             var assignee = form["value"] ?? "";
             await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
-            return assignee.Length == 0 ? "Unassigned." : $"Assigned to {assignee}.";
+            return assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee);
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> SetPriorityAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> SetPriorityAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             await actions.SetPriorityAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return $"Priority set to {form["value"]}.";
+            return pages.Text("Done_Priority", pages.Value("Priority", form["value"] ?? ""));
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> TagAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> TagAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             if (form["op"] == "remove")
             {
                 await actions.RemoveTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-                return "Tag removed.";
+                return pages.Text("Done_TagRemoved");
             }
 
             await actions.AddTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return "Tag added.";
+            return pages.Text("Done_TagAdded");
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> HoldAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> HoldAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             var on = form["value"] == "on";
             await actions.SetHoldAsync(user.Editor, user.Scope, id, on, cancellationToken);
-            return on ? "Put on hold." : "Hold lifted.";
+            return on ? pages.Text("Done_HoldOn") : pages.Text("Done_HoldOff");
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> AddNoteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> AddNoteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             await actions.AddNoteAsync(user.Editor, user.Scope, id, form["text"] ?? "", cancellationToken);
-            return "Note added (encrypted to the desk).";
+            return pages.Text("Done_Note");
         });
 
-    private static Task<Results<RedirectHttpResult, ContentHttpResult>> ReplyAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, ThreadReplies replies,
+    private static Task<Results<RedirectHttpResult, HtmlPage>> ReplyAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, ThreadReplies replies,
         DeskPages pages, CancellationToken cancellationToken) =>
         ActAsync(id, user, pages, async () =>
         {
             var number = await replies.AddAsync(user.Scope, id, form["text"] ?? "", cancellationToken);
             await actions.RecordReplyAsync(user.Editor, user.Scope, id, number, cancellationToken);
-            return $"Reply #{number} sent: the witness sees it when they come back with their codename.";
+            return pages.Text("Done_Reply", number);
         });
 
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> DeleteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> DeleteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken)
     {
         if (form["confirm"] != "yes")
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, "Not deleted", "Tick the box to confirm the deletion.");
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDeleted"), pages.Text("Problem_ConfirmDelete"));
         }
 
         var refused = await ActAsync(id, user, pages, async () =>
@@ -152,11 +192,11 @@ internal static class SubmissionEndpoints
             await actions.DeleteAsync(user.Editor, user.Scope, id, "deleted by an editor", cancellationToken);
             return "";
         });
-        return refused.Result is ContentHttpResult page ? page : TypedResults.Redirect("/desk");
+        return refused.Result is HtmlPage page ? page : TypedResults.Redirect("/desk");
     }
 
     /// <summary>Runs one action and goes back to the submission's page saying what was done, or shows why it was refused.</summary>
-    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> ActAsync(Guid id, DeskUser user, DeskPages pages, Func<Task<string>> action)
+    private static async Task<Results<RedirectHttpResult, HtmlPage>> ActAsync(Guid id, DeskUser user, DeskPages pages, Func<Task<string>> action)
     {
         try
         {
@@ -165,14 +205,14 @@ internal static class SubmissionEndpoints
         }
         catch (SubmissionNotFoundException)
         {
-            return NotFound(user, pages, "There is no such submission (it may have been deleted).");
+            return NotFound(user, pages, pages.Text("NotFound_Submission"));
         }
         catch (Exception e) when (e is TriageRefusedException or ReplyRefusedException or IntakeRefusedException or UnknownDeskException)
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, "Not done", e.Message);
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), e.Message);
         }
     }
 
-    private static ContentHttpResult NotFound(DeskUser user, DeskPages pages, string detail) =>
-        pages.Problem(user, StatusCodes.Status404NotFound, "Not found", detail);
+    private static HtmlPage NotFound(DeskUser user, DeskPages pages, string detail) =>
+        pages.Problem(user, StatusCodes.Status404NotFound, pages.Text("Problem_NotFound"), detail);
 }

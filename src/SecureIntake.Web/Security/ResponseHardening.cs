@@ -26,6 +26,9 @@ internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<W
         "picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), sync-xhr=(), usb=(), xr-spatial-tracking=(), " +
         "interest-cohort=(), browsing-topics=()";
 
+    // The fixed 500 page, a static file (Static/error.html) read once: it must show even when templates or services are what failed.
+    private static readonly ReadOnlyMemory<byte> ErrorPage = ReadErrorPage();
+
     private readonly IList<string> _allowedHosts = options.Value.AllowedHosts;
     private readonly string? _onionAddress = string.IsNullOrWhiteSpace(options.Value.OnionAddress) ? null : options.Value.OnionAddress.Trim();
 
@@ -62,11 +65,18 @@ internal sealed partial class ResponseHardening(RequestDelegate next, IOptions<W
             SetHeaders(context.Response.Headers);
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head><body><main>" +
-                "<h1>Something went wrong</h1><p>What you sent may not have been kept. Please try again later.</p></main></body></html>",
-                context.RequestAborted);
+            context.Response.ContentLength = ErrorPage.Length;
+            await context.Response.Body.WriteAsync(ErrorPage, context.RequestAborted);
         }
+    }
+
+    private static byte[] ReadErrorPage()
+    {
+        using var stream = typeof(ResponseHardening).Assembly.GetManifestResourceStream("static/error.html")
+            ?? throw new InvalidOperationException("the error page is embedded in the web assembly");
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return bytes.ToArray();
     }
 
     private static void SetHeaders(IHeaderDictionary headers)

@@ -45,8 +45,8 @@ public sealed partial class DeskLoopTests(DeskService desk) : IClassFixture<Desk
         Assert.Contains("<dd id=\"status\">in-review</dd>", details, StringComparison.Ordinal);
         Assert.Contains("<dd id=\"assignee\">alice</dd>", details, StringComparison.Ordinal);
         Assert.Contains("<dd id=\"tags\">akimat</dd>", details, StringComparison.Ordinal);
-        Assert.Contains("alice: status: in-review", details, StringComparison.Ordinal);
-        Assert.Contains("alice: reply #1 sent", details, StringComparison.Ordinal);
+        Assert.Contains("<td>alice</td><td>status: in-review</td>", details, StringComparison.Ordinal);
+        Assert.Contains("<td>alice</td><td>reply #1 sent</td>", details, StringComparison.Ordinal);
         Assert.DoesNotContain("Стреляли", details, StringComparison.Ordinal); // content never reaches the desk pages
         Assert.DoesNotContain("приказ", details, StringComparison.Ordinal);
         Assert.Contains(">in-review<", await browser.GetStringAsync(new Uri("/desk?tag=akimat&assignee=alice", UriKind.Relative)), StringComparison.Ordinal);

@@ -15,8 +15,8 @@ public sealed partial class PageTemplateTests : IDisposable
 {
     private const string Hostile = "Ещё вопрос: <script>alert(\"x\")</script> & 'why'";
 
-    // Where witness pages are made; the desk's folder joins this list once its pages are templates too.
-    private static readonly string[] PageSourceFolders = ["Witness", "Pages"];
+    // Where pages are made: the witness and the desk, and the templates of both.
+    private static readonly string[] PageSourceFolders = ["Witness", "Desk", "Pages"];
 
     private readonly ServiceProvider _services = new ServiceCollection()
         .AddSingleton<WitnessText>()

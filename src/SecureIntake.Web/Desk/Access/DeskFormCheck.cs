@@ -19,7 +19,7 @@ internal sealed class DeskFormCheck(DeskPages pages) : IEndpointFilter
         var form = context.Arguments.OfType<DeskForm>().SingleOrDefault();
         if (user is null || form is null || !Allows(http.Request, user, form))
         {
-            return pages.Problem(user, StatusCodes.Status403Forbidden, "Refused", "The form expired or came from another site. Go back, reload the page and try again.");
+            return pages.Problem(user, StatusCodes.Status403Forbidden, pages.Text("Problem_Refused"), pages.Text("Problem_FormExpired"));
         }
 
         return await next(context);

@@ -53,7 +53,7 @@ internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership m
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        pages.Problem(DeskUser.From(Context), StatusCodes.Status403Forbidden, "Admins only", "This page is for the desk's admins.").ExecuteAsync(Context);
+        pages.Problem(DeskUser.From(Context), StatusCodes.Status403Forbidden, pages.Text("Problem_AdminsOnly"), pages.Text("Problem_AdminsOnlyDetail")).ExecuteAsync(Context);
 }
 
 /// <summary>The desk tool: a bearer token; refusals are problem details the tool shows as they are.</summary>
