@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Npgsql;
 using SecureIntake.Core.Audit;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Editors;
 
@@ -19,6 +20,12 @@ public sealed record Editor(Guid Id, string Name, EditorRole Role, bool Disabled
 public sealed record TwoFactorEnrolment(Editor Editor, byte[] TotpSecret)
 {
     public string ProvisioningUri(string issuer) => Totp.ProvisioningUri(issuer, Editor.Name, TotpSecret);
+}
+
+/// <summary>Which of an editor's credentials an admin set or saw, and so the editor must replace with their own.</summary>
+public sealed record CredentialsDue(bool MustChangePassword, bool MustEnrolTwoFactor)
+{
+    public bool Any => MustChangePassword || MustEnrolTwoFactor;
 }
 
 public abstract record SignInResult
@@ -97,6 +104,12 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         await audit.WriteAsync(new AuditEntry(null, null, "editor added", Detail: $"{name} ({RoleText(role)})"), cancellationToken).ConfigureAwait(false);
         return new TwoFactorEnrolment(new Editor(id, name, role, false), secret);
     }
+
+    /// <summary>What the editor must still choose for themselves before the desk opens to them (an admin set or saw it).</summary>
+    public async Task<CredentialsDue> CredentialsDueAsync(Guid editorId, CancellationToken cancellationToken) =>
+        await dataSource.QuerySingleOrDefaultAsync<CredentialsDue>(
+            "SELECT password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor FROM editors WHERE id = @Id", new { Id = editorId },
+            cancellationToken).ConfigureAwait(false) ?? new CredentialsDue(false, false);
 
     public async Task<IReadOnlyList<Editor>> ListAsync(CancellationToken cancellationToken)
     {

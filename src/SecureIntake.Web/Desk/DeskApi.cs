@@ -35,6 +35,9 @@ internal static class DeskApi
 
         switch (await editors.SignInAsync(request.Name, request.Password, request.Code, context.RequestAborted))
         {
+            case SignInResult.SignedIn { MustRenewCredentials: true }:
+                return TypedResults.Problem("Sign in to the web desk first and choose your own password and authenticator; an admin set or saw the ones you have.",
+                    statusCode: StatusCodes.Status403Forbidden, title: "Choose your own credentials first");
             case SignInResult.SignedIn signedIn:
                 var (token, expiresAt) = await sessions.StartAsync(signedIn.Editor, DeskSessionKind.Tool, context.RequestAborted);
                 return TypedResults.Ok(new SignInResponse(token, expiresAt));

@@ -16,13 +16,16 @@ public static class DeskEndpoints
     {
         var editors = endpoints.MapGroup("/desk").RequireAuthorization(DeskPolicies.Editor);
         var editorPosts = editors.MapGroup("").AddEndpointFilter<DeskFormCheck>();
+        var account = endpoints.MapGroup("/desk").RequireAuthorization(DeskPolicies.Account);
+        var accountPosts = account.MapGroup("").AddEndpointFilter<DeskFormCheck>();
         var admins = endpoints.MapGroup("/desk").RequireAuthorization(DeskPolicies.Admin);
         var adminPosts = admins.MapGroup("").AddEndpointFilter<DeskFormCheck>();
 
-        endpoints.MapSignIn(editorPosts);
+        endpoints.MapSignIn(accountPosts);
         editors.MapQueue(editorPosts);
         editors.MapSubmissions(editorPosts);
-        editorPosts.MapAccount();
+        accountPosts.MapAccount();
+        account.MapCredentials(accountPosts);
         admins.MapAdmin(adminPosts);
         endpoints.MapGroup("/desk/api").MapDeskApi();
         return endpoints;

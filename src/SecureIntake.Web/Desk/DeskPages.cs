@@ -63,10 +63,14 @@ internal sealed class DeskPages(IOptions<WebOptions> web, DeskText text, IHttpCo
     public string? KeyWarning(Language language, StoredRecipient key, DateTimeOffset now) => key.Verdict.Key switch
     {
         null => text.Text(language, "Key_Refused", key.Verdict.RefusalReason ?? ""),
-        { EncryptionKeyExpires: { } expires } when expires - now < RecipientKeyCheck.ExpiryWarning =>
+        { } usable when Crypto.Keys.KeyExpiry.Near(usable, now) is { } expires =>
             text.Text(language, "Key_Expires", expires.UtcDateTime.ToString("d", language.Culture)),
         _ => null,
     };
+
+    public HtmlPage Account(DeskUser user, CredentialsDue due, string? message, TwoFactorEnrolment? enrolment) =>
+        new(DeskAccountPage.Create(new AccountModel(Language, user.Editor, user.FormToken, due, message, enrolment is null ? null
+            : new EnrolmentNotice(enrolment.Editor.Name, Totp.ToBase32(enrolment.TotpSecret), enrolment.ProvisioningUri(web.Value.NewsroomName)))));
 
     public HtmlPage Problem(DeskUser? user, int status, string title, string detail) => Problem(user?.Editor, user?.FormToken, status, title, detail);
 

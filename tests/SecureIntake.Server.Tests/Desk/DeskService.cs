@@ -61,13 +61,29 @@ public sealed partial class DeskService : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Adds an editor through the CLI and returns their TOTP secret, read from what the CLI printed.</summary>
-    public async Task<byte[]> AddEditorAsync(string name, bool admin = false)
+    /// <param name="renewed">
+    /// Whether the editor has already put their own password and authenticator in place of the admin's (most tests start
+    /// there; the account tests start from the admin's). The test keeps both, standing in for the editor.
+    /// </param>
+    public async Task<byte[]> AddEditorAsync(string name, bool admin = false, bool renewed = true)
     {
         string[] arguments = admin ? ["editors", "add", name, "--admin"] : ["editors", "add", name];
         var result = (await SecureIntakeCli.RunWithInputAsync(Database, Password + "\n", arguments)).EnsureSuccess("editors add");
         var secret = SecretPattern().Match(result.OutputText);
         Assert.True(secret.Success, result.OutputText);
+        if (renewed)
+        {
+            await ExecuteAsync($"UPDATE editors SET password_set_by_admin = false, totp_seen_by_admin = false WHERE name = '{name}'");
+        }
+
         return Totp.FromBase32(secret.Groups[1].Value);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(Database);
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>

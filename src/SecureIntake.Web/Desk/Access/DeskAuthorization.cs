@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace SecureIntake.Web.Desk.Access;
@@ -12,9 +13,13 @@ internal static class DeskAuthorization
             .AddScheme<AuthenticationSchemeOptions, DeskBrowserHandler>(DeskSchemes.Browser, displayName: null, _ => { })
             .AddScheme<AuthenticationSchemeOptions, DeskToolHandler>(DeskSchemes.Tool, displayName: null, _ => { });
         services.AddAuthorizationBuilder()
-            .AddPolicy(DeskPolicies.Editor, policy => policy.AddAuthenticationSchemes(DeskSchemes.Browser).RequireAuthenticatedUser())
-            .AddPolicy(DeskPolicies.Admin, policy => policy.AddAuthenticationSchemes(DeskSchemes.Browser).RequireRole(DeskClaims.AdminRole))
-            .AddPolicy(DeskPolicies.Tool, policy => policy.AddAuthenticationSchemes(DeskSchemes.Tool).RequireAuthenticatedUser());
+            .AddPolicy(DeskPolicies.Account, policy => policy.AddAuthenticationSchemes(DeskSchemes.Browser).RequireAuthenticatedUser())
+            .AddPolicy(DeskPolicies.Editor, policy => policy.AddAuthenticationSchemes(DeskSchemes.Browser).RequireAuthenticatedUser().RequireAssertion(NothingDue))
+            .AddPolicy(DeskPolicies.Admin, policy => policy.AddAuthenticationSchemes(DeskSchemes.Browser).RequireRole(DeskClaims.AdminRole).RequireAssertion(NothingDue))
+            .AddPolicy(DeskPolicies.Tool, policy => policy.AddAuthenticationSchemes(DeskSchemes.Tool).RequireAuthenticatedUser().RequireAssertion(NothingDue));
         return services;
     }
+
+    /// <summary>Until an editor has replaced what an admin set or saw, that admin could be them: the desk stays shut.</summary>
+    private static bool NothingDue(AuthorizationHandlerContext context) => !context.User.HasClaim(claim => claim.Type == DeskClaims.RenewalDue);
 }

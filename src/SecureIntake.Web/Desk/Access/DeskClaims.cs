@@ -15,7 +15,10 @@ internal static class DeskClaims
     /// <summary>One claim per desk an editor is a member of; an admin's scope is every desk and carries none.</summary>
     public const string Desk = "secureintake:desk";
 
-    public static ClaimsPrincipal Principal(Editor editor, DeskScope scope, string? formToken, string scheme)
+    /// <summary>Present while the editor must still replace a password or second factor an admin set or saw.</summary>
+    public const string RenewalDue = "secureintake:renewal-due";
+
+    public static ClaimsPrincipal Principal(Editor editor, DeskScope scope, bool renewalDue, string? formToken, string scheme)
     {
         var claims = new List<Claim>
         {
@@ -23,6 +26,11 @@ internal static class DeskClaims
             new(ClaimTypes.Name, editor.Name),
             new(ClaimTypes.Role, editor.Role == Core.Editors.EditorRole.Admin ? AdminRole : EditorRole),
         };
+        if (renewalDue)
+        {
+            claims.Add(new Claim(RenewalDue, "yes"));
+        }
+
         claims.AddRange(scope.DeskIds.Select(desk => new Claim(Desk, desk.ToString("D"))));
         if (formToken is not null)
         {

@@ -19,6 +19,12 @@ public static class DeskPolicies
     /// <summary>An admin, in the browser: editors, desks, keys, the audit log and the job dashboard.</summary>
     public const string Admin = "DeskAdmin";
 
+    /// <summary>
+    /// Any signed-in editor in the browser, even one who must still replace a password or second factor an admin set:
+    /// their own account page, the language and sign-out. Every other policy also asks that nothing is due.
+    /// </summary>
+    public const string Account = "DeskAccount";
+
     /// <summary>Any signed-in editor, through the desk tool's API.</summary>
     public const string Tool = "DeskTool";
 }

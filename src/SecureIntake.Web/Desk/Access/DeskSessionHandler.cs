@@ -12,7 +12,7 @@ namespace SecureIntake.Web.Desk.Access;
 /// disabled editor, a reset second factor) stays in <see cref="DeskSessions"/>; each scheme only says where the
 /// token travels and how a refusal is answered.
 /// </summary>
-internal abstract class DeskSessionHandler(DeskSessions sessions, DeskMembership membership, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+internal abstract class DeskSessionHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected abstract DeskSessionKind Kind { get; }
@@ -33,14 +33,15 @@ internal abstract class DeskSessionHandler(DeskSessions sessions, DeskMembership
 
         // The desks are read with the session, so a membership change applies from the editor's next request.
         var scope = await membership.ScopeOfAsync(editor, Context.RequestAborted);
+        var due = await editors.CredentialsDueAsync(editor.Id, Context.RequestAborted);
         var formToken = Kind == DeskSessionKind.Browser ? DeskSessions.FormToken(token) : null;
-        return AuthenticateResult.Success(new AuthenticationTicket(DeskClaims.Principal(editor, scope, formToken, Scheme.Name), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(DeskClaims.Principal(editor, scope, due.Any, formToken, Scheme.Name), Scheme.Name));
     }
 }
 
 /// <summary>The web desk: the session cookie; a visitor without one is sent to sign in, an editor on an admin page gets 403.</summary>
-internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership membership, DeskPages pages, IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger, UrlEncoder encoder) : DeskSessionHandler(sessions, membership, options, logger, encoder)
+internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, DeskPages pages,
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder) : DeskSessionHandler(sessions, membership, editors, options, logger, encoder)
 {
     protected override DeskSessionKind Kind => DeskSessionKind.Browser;
 
@@ -52,13 +53,23 @@ internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership m
         return Task.CompletedTask;
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        pages.Problem(DeskUser.From(Context), StatusCodes.Status403Forbidden, pages.Text("Problem_AdminsOnly"), pages.Text("Problem_AdminsOnlyDetail")).ExecuteAsync(Context);
+    /// <summary>An editor who must first replace what an admin set is sent to do that; anyone else was refused an admin page.</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        if (Context.User.HasClaim(claim => claim.Type == DeskClaims.RenewalDue))
+        {
+            Response.Redirect(CredentialsEndpoints.Path);
+            return Task.CompletedTask;
+        }
+
+        return pages.Problem(DeskUser.From(Context), StatusCodes.Status403Forbidden, pages.Text("Problem_AdminsOnly"), pages.Text("Problem_AdminsOnlyDetail"))
+            .ExecuteAsync(Context);
+    }
 }
 
 /// <summary>The desk tool: a bearer token; refusals are problem details the tool shows as they are.</summary>
-internal sealed class DeskToolHandler(DeskSessions sessions, DeskMembership membership, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger,
-    UrlEncoder encoder) : DeskSessionHandler(sessions, membership, options, logger, encoder)
+internal sealed class DeskToolHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger, UrlEncoder encoder) : DeskSessionHandler(sessions, membership, editors, options, logger, encoder)
 {
     private const string Bearer = "Bearer ";
 
@@ -75,5 +86,8 @@ internal sealed class DeskToolHandler(DeskSessions sessions, DeskMembership memb
             .ExecuteAsync(Context);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        TypedResults.Problem("This editor may not do that.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
+        TypedResults.Problem(Context.User.HasClaim(claim => claim.Type == DeskClaims.RenewalDue)
+                ? "Sign in to the web desk first and choose your own password and authenticator; an admin set or saw the ones you have."
+                : "This editor may not do that.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
 }

@@ -36,3 +36,8 @@ public sealed record AdminModel(Language Language, Editor Editor, string FormTok
     IReadOnlyList<(string Name, int RetentionDays)> Desks, string? Message, EnrolmentNotice? Enrolment) : DeskModel(Language, Editor, FormToken);
 
 public sealed record ProblemModel(Language Language, Editor? Editor, string? FormToken, string Title, string Detail) : DeskModel(Language, Editor, FormToken);
+
+/// <param name="Due">What the editor must still replace before the desk opens to them.</param>
+/// <param name="Enrolment">A new second factor begun just now, shown this once with the form that confirms it.</param>
+public sealed record AccountModel(Language Language, Editor Editor, string FormToken, CredentialsDue Due, string? Message, EnrolmentNotice? Enrolment)
+    : DeskModel(Language, Editor, FormToken);
