@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, the argon2 reference tool, headless Chromium,
-# Dovecot, aiosmtpd, openssl). Installs what is missing from Debian's packages first (as root, or through sudo), since
-# tests never skip a missing part.
+# Dovecot, aiosmtpd, openssl, Tor, systemd-analyze, shellcheck). Installs what is missing from Debian's packages first
+# (as root, or through sudo), since tests never skip a missing part.
 # Extra arguments go to `dotnet test`, e.g. --filter "FullyQualifiedName~Crypto".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,11 @@ ldconfig -p 2>/dev/null | grep -q 'libgcrypt.so.20 ' || need+=(libgcrypt20)
 # The system python3's module, not whatever python3 comes first on PATH: SmtpSink runs /usr/bin/python3.
 [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null || need+=(openssl)
+# deploy/ is checked with the tools an admin's server runs: Tor, systemd's unit parser, shellcheck for its scripts.
+[ -x /usr/sbin/tor ] || command -v tor >/dev/null || need+=(tor)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v unshare >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -32,7 +32,7 @@ if ((${#missing[@]})); then
   fi
 fi
 
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pgbin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$pgbin" ] || pgbin=$(dirname "$(command -v initdb)")
 
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
@@ -107,7 +107,7 @@ for arg in "$@"; do
   esac
 done
 
-if [ -z "$("${secureintake[@]}" editors list 2>/dev/null | grep -v '^no editors yet')" ]; then
+if ! "${secureintake[@]}" editors list 2>/dev/null | grep -qv '^no editors yet'; then
   echo "The editors' desk is at /desk on $desk_urls; add its first admin with: $state/bin/secureintake editors add NAME --admin --key THEIR-KEY.asc"
 fi
 

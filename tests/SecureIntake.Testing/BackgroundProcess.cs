@@ -7,7 +7,7 @@ namespace SecureIntake.Testing;
 /// A server process a fixture keeps running for a test. Its output is kept so a failed start can say why;
 /// stdin is closed at once so it never reads the test host's terminal.
 /// </summary>
-internal sealed class BackgroundProcess : IDisposable
+public sealed class BackgroundProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();

@@ -54,7 +54,9 @@ public sealed class BlobStore
             Share = FileShare.None,
             BufferSize = WriteBufferBytes,
             Options = FileOptions.Asynchronous,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            // Group-readable: the web and worker roles run as two users sharing the directory's group (setgid), and
+            // each reads what the other wrote; the directory's own mode decides whether anyone else gets that far.
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
         });
         try
         {

@@ -255,7 +255,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Blobs_are_owner_only_and_all_carry_the_same_modification_time()
+    public async Task Blobs_are_readable_by_their_owner_and_group_only_and_all_carry_the_same_modification_time()
     {
         await using (var draft = await _intake.StartAsync("default", "web", CancellationToken.None))
         {
@@ -266,7 +266,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         var files = Directory.GetFiles(_blobDirectory.Path);
         Assert.Equal(2, files.Length);
         Assert.All(files, f => Assert.Equal(BlobStore.FixedModificationTime, File.GetLastWriteTimeUtc(f)));
-        Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+        Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(f)));
     }
 
     // On a disk of its own, so the machine's free space and other writers do not decide where the floor falls.
