@@ -32,7 +32,6 @@ public static class WebServices
         services.AddHttpContextAccessor();
         services.AddSingleton<DeskText>();
         services.AddSingleton<Core.Editors.EditorLanguage>();
-        services.AddSingleton<Microsoft.AspNetCore.Authentication.IClaimsTransformation, DeskLanguageClaims>();
         services.AddSingleton<DeskPages>();
         services.AddSingleton<DeskWarnings>();
         services.AddSingleton<AdminPage>();

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Resources;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using SecureIntake.Core.Editors;
@@ -41,7 +40,7 @@ internal sealed class DeskText
 /// <summary>Which language a desk request is answered in.</summary>
 internal static class DeskLanguage
 {
-    /// <summary>The claim the signed-in editor's language rides in, added once per request by <see cref="DeskLanguageClaims"/>.</summary>
+    /// <summary>The claim the signed-in editor's language rides in, read with their session (<see cref="DeskClaims.Principal"/>).</summary>
     public const string Claim = "secureintake:language";
 
     public static Language English => Language.Find(EditorLanguage.Default)!;
@@ -74,23 +73,5 @@ internal static class DeskLanguage
             .OfType<Language>()
             .FirstOrDefault();
         return accepted ?? English;
-    }
-}
-
-/// <summary>Adds the signed-in editor's language to the request's user: the pages read it without a query of their own.</summary>
-internal sealed class DeskLanguageClaims(EditorLanguage languages) : IClaimsTransformation
-{
-    public async Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
-    {
-        if (principal.HasClaim(c => c.Type == DeskLanguage.Claim) || DeskClaims.EditorOf(principal) is not { } editor
-            || principal.Identity is not ClaimsIdentity identity)
-        {
-            return principal;
-        }
-
-        // The transformation may run more than once per request; the claim is added to a copy, never twice.
-        var copy = new ClaimsIdentity(identity);
-        copy.AddClaim(new Claim(DeskLanguage.Claim, await languages.GetAsync(editor.Id, CancellationToken.None)));
-        return new ClaimsPrincipal(copy);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +22,7 @@ internal sealed class WitnessSessions(TimeProvider clock)
     {
         Forget(context);
         EndIdleSessions();
-        var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         _sessions[id] = new Session(access, clock.GetUtcNow());
         context.Response.Cookies.Append(CookieName, id, new CookieOptions
         {

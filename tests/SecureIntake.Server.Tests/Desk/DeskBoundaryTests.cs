@@ -79,6 +79,36 @@ public sealed class DeskBoundaryTests(DeskService desk) : IClassFixture<DeskServ
         Assert.Contains($"/desk/submissions/{other}", everything, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_editor_taken_off_a_desk_loses_it_and_a_new_language_shows_on_their_very_next_request_in_the_same_session()
+    {
+        (await SecureIntakeCli.RunAsync(desk.Database, "desks", "add", "sports", "--key", desk.Keys.Usable)).EnsureSuccess("desks add");
+        await SubmitAsync("sports", "a tip for the sports desk");
+        var sports = await desk.ScalarAsync<Guid>("SELECT s.id FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE d.name = 'sports'");
+        var secret = await desk.AddEditorAsync("lena");
+        (await SecureIntakeCli.RunAsync(desk.Database, "editors", "desks", "lena", "--join", "sports")).EnsureSuccess("editors desks --join");
+        using var lena = await desk.SignedInBrowserAsync("lena", secret);
+        using (var open = await lena.GetAsync(new Uri($"/desk/submissions/{sports}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        }
+
+        Assert.Contains($"/desk/submissions/{sports}", await lena.GetStringAsync(new Uri("/desk", UriKind.Relative)), StringComparison.Ordinal);
+
+        (await SecureIntakeCli.RunAsync(desk.Database, "editors", "desks", "lena", "--leave", "sports")).EnsureSuccess("editors desks --leave");
+        Assert.Equal(1L, await desk.ScalarAsync<long>("WITH changed AS (UPDATE editors SET language = 'ru' WHERE name = 'lena' RETURNING 1) SELECT count(*) FROM changed"));
+
+        // No new sign-in: the same cookie, and what changed is already in force.
+        using (var gone = await lena.GetAsync(new Uri($"/desk/submissions/{sports}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        var queue = await lena.GetStringAsync(new Uri("/desk", UriKind.Relative));
+        Assert.DoesNotContain($"/desk/submissions/{sports}", queue, StringComparison.Ordinal);
+        Assert.Contains("<html lang=\"ru\"", queue, StringComparison.Ordinal);
+    }
+
     private static string[] Paths(Guid submission, Guid item) =>
         [$"/desk/submissions/{submission}", $"/desk/submissions/{submission}/items/{item}.gpg", $"/desk/submissions/{submission}/archive.zip"];
 

@@ -18,20 +18,23 @@ internal static class DeskClaims
     /// <summary>Present while the editor must still replace a password or second factor an admin set or saw.</summary>
     public const string RenewalDue = "secureintake:renewal-due";
 
-    public static ClaimsPrincipal Principal(Editor editor, DeskScope scope, bool renewalDue, string? formToken, string scheme)
+    public static ClaimsPrincipal Principal(DeskSession session, string? formToken, string scheme)
     {
+        ArgumentNullException.ThrowIfNull(session);
+        var editor = session.Editor;
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, editor.Id.ToString("D")),
             new(ClaimTypes.Name, editor.Name),
             new(ClaimTypes.Role, editor.Role == Core.Editors.EditorRole.Admin ? AdminRole : EditorRole),
+            new(DeskLanguage.Claim, session.Language),
         };
-        if (renewalDue)
+        if (session.Due.Any)
         {
             claims.Add(new Claim(RenewalDue, "yes"));
         }
 
-        claims.AddRange(scope.DeskIds.Select(desk => new Claim(Desk, desk.ToString("D"))));
+        claims.AddRange(session.Scope.DeskIds.Select(desk => new Claim(Desk, desk.ToString("D"))));
         if (formToken is not null)
         {
             claims.Add(new Claim(FormToken, formToken));

@@ -12,7 +12,7 @@ namespace SecureIntake.Web.Desk.Access;
 /// disabled editor, a reset second factor) stays in <see cref="DeskSessions"/>; each scheme only says where the
 /// token travels and how a refusal is answered.
 /// </summary>
-internal abstract class DeskSessionHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+internal abstract class DeskSessionHandler(DeskSessions sessions, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected abstract DeskSessionKind Kind { get; }
@@ -26,22 +26,20 @@ internal abstract class DeskSessionHandler(DeskSessions sessions, DeskMembership
             return AuthenticateResult.NoResult();
         }
 
-        if (await sessions.FindAsync(token, Kind, Context.RequestAborted) is not { } editor)
+        // Desks, what is due and the language are read with the session, so a change to any applies from the editor's next request.
+        if (await sessions.FindAsync(token, Kind, Context.RequestAborted) is not { } session)
         {
             return AuthenticateResult.Fail("no live desk session");
         }
 
-        // The desks are read with the session, so a membership change applies from the editor's next request.
-        var scope = await membership.ScopeOfAsync(editor, Context.RequestAborted);
-        var due = await editors.CredentialsDueAsync(editor.Id, Context.RequestAborted);
         var formToken = Kind == DeskSessionKind.Browser ? DeskSessions.FormToken(token) : null;
-        return AuthenticateResult.Success(new AuthenticationTicket(DeskClaims.Principal(editor, scope, due.Any, formToken, Scheme.Name), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(DeskClaims.Principal(session, formToken, Scheme.Name), Scheme.Name));
     }
 }
 
 /// <summary>The web desk: the session cookie; a visitor without one is sent to sign in, an editor on an admin page gets 403.</summary>
-internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, DeskPages pages,
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder) : DeskSessionHandler(sessions, membership, editors, options, logger, encoder)
+internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskPages pages, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger,
+    UrlEncoder encoder) : DeskSessionHandler(sessions, options, logger, encoder)
 {
     protected override DeskSessionKind Kind => DeskSessionKind.Browser;
 
@@ -68,8 +66,8 @@ internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership m
 }
 
 /// <summary>The desk tool: a bearer token; refusals are problem details the tool shows as they are.</summary>
-internal sealed class DeskToolHandler(DeskSessions sessions, DeskMembership membership, EditorStore editors, IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger, UrlEncoder encoder) : DeskSessionHandler(sessions, membership, editors, options, logger, encoder)
+internal sealed class DeskToolHandler(DeskSessions sessions, IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : DeskSessionHandler(sessions, options, logger, encoder)
 {
     private const string Bearer = "Bearer ";
 
