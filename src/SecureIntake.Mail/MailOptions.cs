@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using SecureIntake.Core.Codenames;
+using SecureIntake.Mail.Ingest;
 
 namespace SecureIntake.Mail;
 
@@ -24,6 +26,12 @@ public sealed class MailOptions
     public string? AcknowledgementText { get; set; }
 
     public string AcknowledgementSubject { get; set; } = "Received";
+
+    /// <summary>
+    /// After acknowledging an address, stay quiet towards it this long (rounded up to the hour), however many
+    /// messages name it: one message cannot turn the newsroom into a mail cannon aimed at a third party.
+    /// </summary>
+    public int AcknowledgementQuietHours { get; set; } = 24;
 }
 
 /// <summary>Where editors' notifications are sent from. No host, no notifications.</summary>
@@ -84,11 +92,23 @@ public sealed class ImapOptions
     public bool Enabled => !string.IsNullOrWhiteSpace(Host);
 }
 
-internal sealed class MailOptionsValidator : IValidateOptions<MailOptions>
+internal sealed class MailOptionsValidator(IOptions<CodenameOptions> codenames) : IValidateOptions<MailOptions>
 {
     public ValidateOptionsResult Validate(string? name, MailOptions options)
     {
         var problems = new List<string>();
+        var acknowledging = !string.IsNullOrWhiteSpace(options.AcknowledgementText);
+        if ((options.Imap.Enabled || acknowledging) && !MailKeys.IsUsable(codenames.Value.Pepper))
+        {
+            problems.Add($"{CodenameOptions.Section}:Pepper (or {CodenameOptions.Section}:PepperFile) is needed by the mail gateway and acknowledgements: " +
+                "it keys the mail ledger's digests and the remembered acknowledgement addresses");
+        }
+
+        if (acknowledging && options.AcknowledgementQuietHours is < 1 or > 24 * 366)
+        {
+            problems.Add("Mail:AcknowledgementQuietHours must be 1-8784");
+        }
+
         if (options.MaxMessageBytes < 1024)
         {
             problems.Add("Mail:MaxMessageBytes must be at least 1024");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SecureIntake.Core.Codenames;
 using SecureIntake.Mail.Ingest;
 
 namespace SecureIntake.Mail;
@@ -12,7 +13,12 @@ public static class MailServices
     {
         services.AddOptions<MailOptions>().Bind(configuration.GetSection(MailOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidator>();
+        // The pepper keys the ledger's digests and the acknowledgement guard; binding the section again is harmless
+        // in a process that also runs the web role.
+        services.AddOptions<CodenameOptions>().Bind(configuration.GetSection(CodenameOptions.Section));
+        services.AddSingleton<MailKeys>();
         services.AddSingleton<MessageIntake>();
+        services.AddSingleton<AcknowledgementGuard>();
         services.AddTransient<ImapGateway>();
         services.AddTransient<Notify.EditorNotifications>();
         services.AddSingleton<Notify.Acknowledgements>();

@@ -70,6 +70,7 @@ internal static class MailBenchmark
             ["Mail:Imap:Security"] = "none",
             ["Mail:Imap:User"] = dovecot.User,
             ["Mail:Imap:Password"] = dovecot.Password,
+            ["Codenames:Pepper"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), // keys the ledger's digests
         }).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddSecureIntakeCore(configuration);

@@ -284,12 +284,29 @@ public sealed class ImapGatewayTests : IAsyncLifetime
         return client.Inbox.UidValidity;
     }
 
+    [Fact]
+    public async Task The_ledger_holds_no_plain_hash_of_the_email_and_another_pepper_gives_another_digest()
+    {
+        var message = Message("w", "a leaked memo");
+        await using var services = _bed.Services(Settings());
+        await using var otherInstall = _bed.Services(Settings(("Codenames:Pepper", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)))));
+
+        await CommitAsIfTheGatewayCrashedAsync(services, message, uidValidity: 1, uid: 1);
+        await CommitAsIfTheGatewayCrashedAsync(otherInstall, message, uidValidity: 1, uid: 2);
+
+        var digests = await _bed.ColumnAsync<byte[]>("SELECT digest FROM mail_messages ORDER BY uid");
+        Assert.Equal(2, digests.Count);
+        Assert.All(digests, d => Assert.NotEqual(SHA256.HashData(message), d));
+        Assert.NotEqual(digests[0], digests[1]);
+    }
+
     private async Task CommitAsIfTheGatewayCrashedAsync(ServiceProvider services, byte[] message, long uidValidity, long uid)
     {
         var mailbox = $"{_dovecot.User}@{_dovecot.Host}:{_dovecot.Port}/INBOX";
         await services.GetRequiredService<MessageIntake>().IngestAsync(new MemoryStream(message), "default", 1 << 20, isTakenIn: null,
             digest => new MailOrigin(mailbox, uidValidity, uid, digest), CancellationToken.None);
-        Assert.Equal(SHA256.HashData(message), await _bed.ScalarAsync<byte[]>("SELECT digest FROM mail_messages"));
+        var stored = await _bed.ScalarAsync<byte[]>($"SELECT digest FROM mail_messages WHERE uid = {uid}");
+        Assert.NotEqual(SHA256.HashData(message), stored);
     }
 
     private static byte[] Message(string from, string body) => Encoding.UTF8.GetBytes(

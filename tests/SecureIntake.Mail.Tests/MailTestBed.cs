@@ -29,6 +29,9 @@ public sealed class MailTestBed : IAsyncDisposable
 
     public string BlobDirectory => _blobs.Path;
 
+    /// <summary>The install's pepper for services built here, unless their settings name another.</summary>
+    public string Pepper { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static async Task<MailTestBed> CreateAsync()
     {
         var bed = new MailTestBed();
@@ -58,6 +61,11 @@ public sealed class MailTestBed : IAsyncDisposable
             ["Editors:PasswordMemoryKiB"] = "8192",
             ["Editors:PasswordIterations"] = "1",
         }).Build();
+        if (configuration["Codenames:Pepper"] is null)
+        {
+            configuration["Codenames:Pepper"] = Pepper;
+        }
+
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSecureIntakeCore(configuration);
@@ -71,6 +79,21 @@ public sealed class MailTestBed : IAsyncDisposable
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task<List<T>> ColumnAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
     }
 
     /// <summary>Every blob gpg decrypts, as the editors would read them.</summary>

@@ -20,7 +20,10 @@ public sealed class MailLedger(NpgsqlDataSource dataSource)
         dataSource.QueryAsync<LedgerEntry>("SELECT uid_validity AS UidValidity, uid AS Uid FROM mail_messages WHERE mailbox = @Mailbox",
             new { Mailbox = mailbox }, cancellationToken);
 
-    /// <summary>Whether this message's digest was stored from this mailbox before (a copy renumbered after a UIDVALIDITY change).</summary>
+    /// <summary>
+    /// Whether this message's digest was stored from this mailbox before (a copy renumbered after a UIDVALIDITY change).
+    /// The digest is an HMAC keyed outside the database (the mail gateway's MailKeys), never a plain hash of the message.
+    /// </summary>
     public async Task<bool> HoldsDigestAsync(string mailbox, byte[] digest, CancellationToken cancellationToken) =>
         await dataSource.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM mail_messages WHERE mailbox = @Mailbox AND digest = @Digest)",
             new { Mailbox = mailbox, Digest = digest }, cancellationToken).ConfigureAwait(false);

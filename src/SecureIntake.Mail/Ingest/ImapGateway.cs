@@ -10,7 +10,6 @@ using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Status;
 using SecureIntake.Core.Storage;
-using SecureIntake.Mail.Notify;
 
 namespace SecureIntake.Mail.Ingest;
 
@@ -22,7 +21,7 @@ namespace SecureIntake.Mail.Ingest;
 /// recognised by its digest. One gateway at a time drains a mailbox (a PostgreSQL advisory lock), however
 /// many hosts run the worker.
 /// </summary>
-public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, Acknowledgements acknowledgements, NpgsqlDataSource dataSource,
+public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, AcknowledgementGuard acknowledgements, NpgsqlDataSource dataSource,
     MailLedger ledger, ServiceStatus status, ILogger<ImapGateway> logger)
 {
     public const string Component = "mail-gateway";
@@ -115,7 +114,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             }
             catch (MessageRefusedException)
             {
-                // Empty, or larger than its announced size: set aside on the server rather than retried for ever.
+                // Empty: set aside on the server rather than retried for ever.
                 await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -123,7 +122,13 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             if (result.Outcome == IngestOutcome.Committed)
             {
                 taken++;
-                await acknowledgements.SendAsync(result.Sender, cancellationToken).ConfigureAwait(false);
+                if (result.OverSizeLimit)
+                {
+                    // Longer than the server announced: already read whole, so stored like the pipe stores one, and marked the same way.
+                    await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
+                }
+
+                await acknowledgements.SendAsync(result, cancellationToken).ConfigureAwait(false);
             }
 
             // Removed in batches: each removal is a round trip and an fsync on the server, and the ledger keeps

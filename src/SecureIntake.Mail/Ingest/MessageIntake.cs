@@ -19,11 +19,12 @@ public enum IngestOutcome
 /// looked at, in memory, to note whether the sender already encrypted it. Shared by the IMAP gateway and
 /// the MTA pipe.
 /// </summary>
-public sealed class MessageIntake(IntakeService intake)
+public sealed class MessageIntake(IntakeService intake, MailKeys keys)
 {
     private const int InspectedBytes = 64 * 1024;
 
-    /// <param name="isTakenIn">Asked with the message's SHA-256 before committing: true means a copy is already in.</param>
+    /// <param name="maxBytes">Mail:MaxMessageBytes: a longer message is still stored whole, and reported as over the limit.</param>
+    /// <param name="isTakenIn">Asked with the message's digest (an HMAC, see <see cref="MailKeys.DigestKey"/>) before committing: true means a copy is already in.</param>
     /// <param name="origin">The mailbox position to record with the submission, given the digest; null for the pipe.</param>
     public async Task<IngestResult> IngestAsync(Stream raw, string desk, long maxBytes,
         Func<byte[], Task<bool>>? isTakenIn, Func<byte[], MailOrigin>? origin, CancellationToken cancellationToken)
@@ -37,17 +38,22 @@ public sealed class MessageIntake(IntakeService intake)
         }
 
         await using var draft = await intake.StartAsync(desk, "mail", cancellationToken).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash, maxBytes);
+        // Keyed: a plain hash in the ledger would let anyone holding a copy of an email confirm it arrived here. The pipe
+        // keeps no ledger row, and so needs no key.
+        using var hash = isTakenIn is null && origin is null
+            ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256)
+            : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
+        var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash);
         await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))
             .ConfigureAwait(false);
-        var sender = SenderAddress(start.AsSpan(0, startLength));
+        var overSizeLimit = content.Position > maxBytes;
+        var sender = AcknowledgementGuard.Addressee(start.AsSpan(0, startLength));
         CryptographicOperations.ZeroMemory(start);
 
         var digest = hash.GetHashAndReset();
         if (isTakenIn is not null && await isTakenIn(digest).ConfigureAwait(false))
         {
-            return new IngestResult(IngestOutcome.AlreadyTakenIn, null, null); // disposing the draft deletes what it wrote
+            return new IngestResult(IngestOutcome.AlreadyTakenIn, null, null, overSizeLimit); // disposing the draft deletes what it wrote
         }
 
         if (origin is not null)
@@ -55,29 +61,11 @@ public sealed class MessageIntake(IntakeService intake)
             draft.SetMailOrigin(origin(digest));
         }
 
-        return new IngestResult(IngestOutcome.Committed, await draft.CommitAsync(cancellationToken).ConfigureAwait(false), sender);
+        return new IngestResult(IngestOutcome.Committed, await draft.CommitAsync(cancellationToken).ConfigureAwait(false), sender, overSizeLimit);
     }
 
-    /// <summary>The From (or Reply-To) address, kept in memory only for an acknowledgement, if one is turned on.</summary>
-    private static string? SenderAddress(ReadOnlySpan<byte> start)
-    {
-        try
-        {
-            using var stream = new MemoryStream(start.ToArray(), writable: false);
-            var headers = MimeKit.HeaderList.Load(stream);
-            var value = headers[MimeKit.HeaderId.ReplyTo] ?? headers[MimeKit.HeaderId.From];
-            return value is not null && MimeKit.InternetAddressList.TryParse(value, out var list)
-                ? list.Mailboxes.FirstOrDefault()?.Address
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Hashes what passes through and refuses to read past the size limit.</summary>
-    private sealed class CountingStream(Stream inner, IncrementalHash hash, long maxBytes) : Stream
+    /// <summary>Hashes and counts what passes through.</summary>
+    private sealed class CountingStream(Stream inner, IncrementalHash hash) : Stream
     {
         private long _read;
 
@@ -101,11 +89,6 @@ public sealed class MessageIntake(IntakeService intake)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             _read += read;
-            if (_read > maxBytes)
-            {
-                throw new MessageRefusedException($"the message is larger than {maxBytes} bytes");
-            }
-
             hash.AppendData(buffer.Span[..read]);
             return read;
         }
@@ -169,8 +152,12 @@ public sealed class MessageIntake(IntakeService intake)
     }
 }
 
-/// <summary>What became of a message; the sender's address only in memory, for an acknowledgement.</summary>
-public sealed record IngestResult(IngestOutcome Outcome, Guid? SubmissionId, string? Sender);
+/// <summary>
+/// What became of a message; the sender's address only in memory, for an acknowledgement. A message over the
+/// size limit is stored all the same (refusing it would bounce it, and a bounce carries the plaintext back);
+/// <paramref name="OverSizeLimit"/> tells the caller to mark it on the desk.
+/// </summary>
+public sealed record IngestResult(IngestOutcome Outcome, Guid? SubmissionId, string? Sender, bool OverSizeLimit = false);
 
-/// <summary>Input that is not a message we can take in (empty, too large): a permanent refusal, not a failure.</summary>
+/// <summary>Input that is not a message at all (empty): a permanent refusal, not a failure.</summary>
 public sealed class MessageRefusedException(string message) : Exception(message);

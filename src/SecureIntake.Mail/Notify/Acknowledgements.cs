@@ -23,6 +23,7 @@ public sealed partial class Acknowledgements(IOptions<MailOptions> options, ILog
         var message = new MimeMessage { Subject = _options.AcknowledgementSubject, Body = new TextPart("plain") { Text = _options.AcknowledgementText } };
         message.From.Add(MailboxAddress.Parse(_options.Smtp.From));
         message.To.Add(to);
+        message.Headers.Add(HeaderId.AutoSubmitted, "auto-replied"); // RFC 3834: other responders do not answer it
         try
         {
             using var client = await SmtpConnection.OpenAsync(_options.Smtp, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);

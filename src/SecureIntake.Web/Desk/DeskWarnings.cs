@@ -26,8 +26,9 @@ internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus serv
 
             if (component.Quarantined > 0)
             {
-                warnings.Add($"{component.Component}: {component.Quarantined} message(s) over the size limit were moved to the mailbox's quarantine folder " +
-                    $"(last at {component.QuarantinedAt:yyyy-MM-dd HH:mm} UTC); fetch them from the mail server by hand.");
+                warnings.Add($"{component.Component}: {component.Quarantined} message(s) over the size limit (last at {component.QuarantinedAt:yyyy-MM-dd HH:mm} UTC). " +
+                    "The mail gateway moves them to the mailbox's quarantine folder: fetch them from the mail server by hand. " +
+                    "The MTA pipe (ingest-mail) stores them encrypted in the queue like any other email.");
             }
         }
 

@@ -77,16 +77,86 @@ public sealed class IngestMailCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Empty_or_oversized_input_is_refused_with_65_and_nothing_is_stored()
+    public async Task Empty_input_is_not_a_message_and_is_refused_with_65_and_nothing_is_stored()
     {
         var empty = await IngestAsync([]);
-        var large = await IngestAsync(new byte[5000], "--Mail:MaxMessageBytes=2048");
 
         Assert.Equal(65, empty.ExitCode);
-        Assert.Equal(65, large.ExitCode);
-        Assert.Contains("larger than 2048 bytes", large.Error, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_blobs.Path));
-        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+        Assert.Contains("the message is empty", empty.Error, StringComparison.Ordinal);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task A_message_over_the_size_limit_is_stored_encrypted_with_exit_0_and_marked_on_the_desk()
+    {
+        var large = Encoding.UTF8.GetBytes(Tip + new string('x', 5000) + "\r\n");
+
+        var result = await IngestAsync(large, "--Mail:MaxMessageBytes=2048");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var plaintexts = new List<byte[]>();
+        foreach (var blob in Directory.GetFiles(_blobs.Path))
+        {
+            plaintexts.Add(await Keys.DecryptAsync(blob));
+        }
+
+        Assert.Contains(plaintexts, p => p.AsSpan().SequenceEqual(large));
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+        Assert.Equal(1, await ScalarAsync<int>("SELECT quarantined FROM service_status WHERE component = 'mail-pipe'"));
+    }
+
+    [Fact]
+    public async Task A_message_within_the_size_limit_is_not_marked()
+    {
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip), "--Mail:MaxMessageBytes=2048");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM service_status WHERE quarantined > 0"));
+    }
+
+    [Fact]
+    public async Task An_unknown_desk_exits_75_so_the_mta_keeps_the_message_and_stores_nothing()
+    {
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip), "--desk", "no-such-desk");
+
+        Assert.Equal(75, result.ExitCode);
+        Assert.Contains("no-such-desk", result.Error, StringComparison.Ordinal);
+        AssertSaysNothingOfTheMessage(result);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task A_desk_without_a_usable_key_exits_75_and_stores_nothing()
+    {
+        await ScalarAsync<int>("WITH d AS (INSERT INTO desks (name) VALUES ('keyless') RETURNING 1) SELECT count(*)::int FROM d");
+
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip), "--desk", "keyless");
+
+        Assert.Equal(75, result.ExitCode);
+        Assert.Contains("no usable recipient key", result.Error, StringComparison.Ordinal);
+        AssertSaysNothingOfTheMessage(result);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task When_the_disk_floor_is_reached_it_exits_75_and_stores_nothing()
+    {
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip), $"--Storage:MinimumFreeBytes={long.MaxValue / 2}");
+
+        Assert.Equal(75, result.ExitCode);
+        Assert.Contains("Storage:MinimumFreeBytes", result.Error, StringComparison.Ordinal);
+        AssertSaysNothingOfTheMessage(result);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task Settings_that_cannot_work_exit_75_never_65_so_nothing_bounces()
+    {
+        var result = await IngestAsync(Encoding.UTF8.GetBytes(Tip), "--Mail:MaxMessageBytes=1");
+
+        Assert.Equal(75, result.ExitCode);
+        Assert.Contains("Mail:MaxMessageBytes", result.Error, StringComparison.Ordinal);
+        await AssertNothingStoredAsync();
     }
 
     [Fact]
@@ -97,12 +167,29 @@ public sealed class IngestMailCommandTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(75, result.ExitCode);
         Assert.Contains("try again later", result.Error, StringComparison.Ordinal);
+        AssertSaysNothingOfTheMessage(result);
         Assert.Empty(Directory.GetFiles(_blobs.Path));
     }
 
     private Task<ToolResult> IngestAsync(byte[] message, params string[] settings) =>
         ExternalTool.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "secureintake.dll"), "ingest-mail", $"--Storage:BlobDirectory={_blobs.Path}", .. settings],
             message, SecureIntakeCli.EnvironmentFor(_database), TimeSpan.FromMinutes(2));
+
+    /// <summary>An MTA logs what the command prints: never the tip's words or who sent it.</summary>
+    private static void AssertSaysNothingOfTheMessage(ToolResult result)
+    {
+        foreach (var said in new[] { result.Error, result.OutputText })
+        {
+            Assert.DoesNotContain("witness@example.invalid", said, StringComparison.Ordinal);
+            Assert.DoesNotContain("akimat", said, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task AssertNothingStoredAsync()
+    {
+        Assert.Empty(Directory.GetFiles(_blobs.Path));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM submissions"));
+    }
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
