@@ -14,7 +14,7 @@ public static class MailServices
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidator>();
         services.AddSingleton<MessageIntake>();
         services.AddTransient<ImapGateway>();
-        services.AddTransient<Notify.EditorNotifications>();
+        Notify.NotifyServices.AddEditorNotifications(services, configuration);
         services.AddSingleton<Notify.Acknowledgements>();
         return services;
     }
