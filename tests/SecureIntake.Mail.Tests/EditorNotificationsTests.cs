@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
+using Org.BouncyCastle.Bcpg;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
@@ -60,6 +61,7 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
         Assert.Equal(2, toBob.Count);
         Assert.All(sent, m => Assert.Equal(EditorNotifications.Subject, Load(m).Subject));
         Assert.Equal(toAlice[0].Length, toAlice[1].Length);
+        Assert.Equal(CiphertextBytes(toAlice[0]), CiphertextBytes(toAlice[1])); // to the byte, not just to base64's 3
         Assert.Equal(toBob[0].Length, toBob[1].Length);
 
         Assert.Equal("multipart/encrypted", Assert.IsAssignableFrom<Multipart>(Load(toAlice[0]).Body).ContentType.MimeType);
@@ -202,6 +204,17 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
     private static MimeMessage Load(byte[] raw) => MimeMessage.Load(new MemoryStream(raw));
 
     private static string To(byte[] raw) => Load(raw).To.Mailboxes.Single().Address;
+
+    /// <summary>The length of the OpenPGP message itself, as an observer of the mail could take it out of the armor.</summary>
+    private static long CiphertextBytes(byte[] raw)
+    {
+        using var armored = new MemoryStream();
+        ((MimePart)Assert.IsAssignableFrom<Multipart>(Load(raw).Body)[1]).Content!.DecodeTo(armored);
+        armored.Position = 0;
+        using var binary = new MemoryStream();
+        new ArmoredInputStream(armored).CopyTo(binary);
+        return binary.Length;
+    }
 
     /// <summary>The body as the editor reads it: the PGP/MIME part decrypted by gpg.</summary>
     private async Task<string> DecryptAsync(byte[] raw)
