@@ -20,7 +20,7 @@ public static class MailServices
         services.AddSingleton<MessageIntake>();
         services.AddSingleton<AcknowledgementGuard>();
         services.AddTransient<ImapGateway>();
-        services.AddTransient<Notify.EditorNotifications>();
+        Notify.NotifyServices.AddEditorNotifications(services, configuration);
         services.AddSingleton<Notify.Acknowledgements>();
         return services;
     }
