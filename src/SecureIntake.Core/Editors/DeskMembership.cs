@@ -99,7 +99,7 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
         // FOR SHARE: the editor cannot be deleted between this check and the membership change.
         return await connection.ScalarAsync<Guid?>("SELECT id FROM editors WHERE name = @Name FOR SHARE", new { Name = name }, transaction, cancellationToken)
             .ConfigureAwait(false)
-            ?? throw new EditorRefusedException($"there is no editor named '{name}'");
+            ?? throw new EditorRefusedException(EditorRefusal.NoSuchEditor, name);
     }
 
     /// <summary>Desk ids by id, for every name given; the first unknown name is refused.</summary>

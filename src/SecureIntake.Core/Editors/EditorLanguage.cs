@@ -22,7 +22,7 @@ public sealed class EditorLanguage(NpgsqlDataSource dataSource)
     {
         if (!Codes.Contains(code))
         {
-            throw new EditorRefusedException($"the desk has no pages in '{code}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchLanguage, code);
         }
 
         await dataSource.ExecuteAsync("UPDATE editors SET language = @Code WHERE id = @Id", new { Id = editorId, Code = code }, cancellationToken).ConfigureAwait(false);

@@ -77,12 +77,12 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         name = NormalizeName(name);
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9._-]{0,62}$"))
         {
-            throw new EditorRefusedException("a name is 1 to 63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+            throw new EditorRefusedException(EditorRefusal.BadName);
         }
 
-        if (PasswordPolicy.Problem(password, name) is { } problem)
+        if (PasswordPolicy.Check(password, name) is { } problem)
         {
-            throw new EditorRefusedException($"the password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.PasswordRefused, problem);
         }
 
         var secret = Totp.NewSecret();
@@ -93,7 +93,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
             ON CONFLICT (name) DO NOTHING RETURNING id
             """, new { Name = name, Role = RoleText(role), Hash = hash, Secret = secret }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is already an editor named '{name}'");
+            throw new EditorRefusedException(EditorRefusal.NameTaken, name);
         }
 
         await audit.WriteAsync(new AuditEntry(null, null, "editor added", Detail: $"{name} ({RoleText(role)})"), cancellationToken).ConfigureAwait(false);
@@ -130,7 +130,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
             UPDATE editors SET totp_secret = @Secret, totp_last_step = 0, totp_seen_by_admin = true, pending_totp_secret = NULL
             WHERE name = @Name RETURNING id AS Id, name AS Name, role AS Role, disabled AS Disabled
             """, new { Name = NormalizeName(name), Secret = secret }, cancellationToken).ConfigureAwait(false))?.ToEditor()
-            ?? throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+            ?? throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
         await audit.WriteAsync(new AuditEntry(null, null, "editor second factor reset", Detail: editor.Name), cancellationToken).ConfigureAwait(false);
         return new TwoFactorEnrolment(editor, secret);
@@ -171,34 +171,35 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     /// <summary>
     /// The editor's own new password. The current one is checked (and a wrong one counted as a failed sign-in, so a
     /// left-open session cannot be used to guess it), the new one must pass <see cref="PasswordPolicy"/> and differ from
-    /// it. Clears the mark of an admin-set password and ends every session of the editor.
+    /// it. Clears the mark of an admin-set password and ends every session of the editor. Returns what the editor must
+    /// still replace (read in the same statement that made the change).
     /// </summary>
-    public async Task ChangePasswordAsync(Editor editor, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    public async Task<CredentialsDue> ChangePasswordAsync(Editor editor, string currentPassword, string newPassword, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(editor);
         ArgumentNullException.ThrowIfNull(currentPassword);
         ArgumentNullException.ThrowIfNull(newPassword);
-        if (PasswordPolicy.Problem(newPassword, editor.Name) is { } problem)
+        if (PasswordPolicy.Check(newPassword, editor.Name) is { } problem)
         {
-            throw new EditorRefusedException($"the new password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.NewPasswordRefused, problem);
         }
 
         if (string.Equals(currentPassword, newPassword, StringComparison.Ordinal))
         {
-            throw new EditorRefusedException("the new password must differ from the current one");
+            throw new EditorRefusedException(EditorRefusal.PasswordUnchanged);
         }
 
         var account = await CheckCurrentPasswordAsync(editor, currentPassword, "password change refused", cancellationToken).ConfigureAwait(false);
         var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
-        if (await dataSource.ExecuteAsync("""
+        var due = await dataSource.QuerySingleOrDefaultAsync<CredentialsDue>("""
             UPDATE editors SET password_hash = @Hash, password_set_by_admin = false WHERE id = @Id AND password_hash = @Old AND NOT disabled
-            """, new { account.Id, Hash = hash, Old = account.PasswordHash }, cancellationToken).ConfigureAwait(false) != 1)
-        {
-            throw new EditorRefusedException("the password was changed meanwhile; sign in again");
-        }
+            RETURNING password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor
+            """, new { account.Id, Hash = hash, Old = account.PasswordHash }, cancellationToken).ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.PasswordChangedMeanwhile);
 
         await EndSessionsAsync(account.Id, cancellationToken).ConfigureAwait(false);
         await AuditSignInAsync(account.Id, account.Name, "password changed", "by the editor; their sessions ended", cancellationToken).ConfigureAwait(false);
+        return due;
     }
 
     /// <summary>
@@ -210,9 +211,9 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(newPassword);
         name = NormalizeName(name);
-        if (PasswordPolicy.Problem(newPassword, name) is { } problem)
+        if (PasswordPolicy.Check(newPassword, name) is { } problem)
         {
-            throw new EditorRefusedException($"the password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.PasswordRefused, problem);
         }
 
         var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
@@ -221,7 +222,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
             WHERE name = @Name RETURNING id
             """, new { Name = name, Hash = hash }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is no editor named '{name}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, name);
         }
 
         await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
@@ -250,34 +251,35 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     /// <summary>
     /// Makes the pending authenticator the editor's only one, once a code from it matches; a wrong code changes
     /// nothing (the old authenticator still works, and the pending one can still be confirmed). Ends every session.
+    /// Returns what the editor must still replace.
     /// </summary>
-    public async Task ConfirmTwoFactorEnrolmentAsync(Editor editor, string code, CancellationToken cancellationToken)
+    public async Task<CredentialsDue> ConfirmTwoFactorEnrolmentAsync(Editor editor, string code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(editor);
         ArgumentNullException.ThrowIfNull(code);
         var pending = await dataSource.ScalarAsync<byte[]>("SELECT pending_totp_secret FROM editors WHERE id = @Id AND NOT disabled", new { editor.Id },
             cancellationToken).ConfigureAwait(false)
-            ?? throw new EditorRefusedException("no new authenticator is waiting to be confirmed; start the enrolment again");
+            ?? throw new EditorRefusedException(EditorRefusal.NoPendingEnrolment);
 
         if (Totp.Verify(pending, code, clock.GetUtcNow(), -1) is not { } step)
         {
             await AuditSignInAsync(editor.Id, editor.Name, "second factor enrolment refused", "wrong code from the new authenticator", cancellationToken)
                 .ConfigureAwait(false);
-            throw new EditorRefusedException("the code does not match the new authenticator; the old one still works");
+            throw new EditorRefusedException(EditorRefusal.WrongEnrolmentCode);
         }
 
         // The confirming code counts as used, so it cannot also sign someone in.
-        if (await dataSource.ExecuteAsync("""
+        var due = await dataSource.QuerySingleOrDefaultAsync<CredentialsDue>("""
             UPDATE editors SET totp_secret = pending_totp_secret, pending_totp_secret = NULL, totp_last_step = @Step, totp_seen_by_admin = false
             WHERE id = @Id AND pending_totp_secret = @Pending AND NOT disabled
-            """, new { editor.Id, Pending = pending, Step = step }, cancellationToken).ConfigureAwait(false) != 1)
-        {
-            throw new EditorRefusedException("the enrolment was started again meanwhile; use the newest secret");
-        }
+            RETURNING password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor
+            """, new { editor.Id, Pending = pending, Step = step }, cancellationToken).ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.EnrolmentRestarted);
 
         await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
         await AuditSignInAsync(editor.Id, editor.Name, "second factor re-enrolled", "by the editor; the old authenticator stopped working; their sessions ended",
             cancellationToken).ConfigureAwait(false);
+        return due;
     }
 
     /// <summary>Where the editor is told about new activity, and the fingerprint of their own key that mail is encrypted to.</summary>
@@ -285,13 +287,13 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     {
         if (email is not null && !System.Text.RegularExpressions.Regex.IsMatch(email, @"^[^@\s]+@[^@\s]+$"))
         {
-            throw new EditorRefusedException($"'{email}' is not an email address");
+            throw new EditorRefusedException(EditorRefusal.BadEmail, email);
         }
 
         if (await dataSource.ExecuteAsync("UPDATE editors SET notify_email = @Email, key_fingerprint = @Fingerprint WHERE name = @Name",
             new { Name = NormalizeName(name), Email = email, Fingerprint = keyFingerprint?.ToUpperInvariant() }, cancellationToken).ConfigureAwait(false) != 1)
         {
-            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         }
     }
 
@@ -376,13 +378,13 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         var account = await ClaimAttemptAsync(editor.Name, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (account is null || account.Id != editor.Id || account.Disabled)
         {
-            throw new EditorRefusedException("too many failed attempts, or the account is disabled: try again later");
+            throw new EditorRefusedException(EditorRefusal.LockedOrDisabled);
         }
 
         if (!await VerifyAsync(password, account.PasswordHash, cancellationToken).ConfigureAwait(false))
         {
             await AuditSignInAsync(account.Id, account.Name, refusedAction, "wrong current password", cancellationToken).ConfigureAwait(false);
-            throw new EditorRefusedException("the current password is wrong");
+            throw new EditorRefusedException(EditorRefusal.WrongCurrentPassword);
         }
 
         await dataSource.ExecuteAsync("UPDATE editors SET failed_sign_ins = 0, locked_until = NULL WHERE id = @Id", new { account.Id }, cancellationToken)
@@ -411,7 +413,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     {
         if (await dataSource.ScalarAsync<Guid?>(sql, new { Name = NormalizeName(name) }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         }
 
         await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
@@ -466,5 +468,3 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
 
     private sealed record NotificationRow(string Name, string Email, string? KeyFingerprint);
 }
-
-public sealed class EditorRefusedException(string message) : Exception(message);

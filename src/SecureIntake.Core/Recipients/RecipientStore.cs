@@ -139,7 +139,7 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         ArgumentNullException.ThrowIfNull(firstKey);
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9-]{0,62}$") || retentionDays is < 1 or > 3650)
         {
-            throw new KeyFileException("a desk name is 1 to 63 lower-case letters, digits or '-', and retention is 1 to 3650 days");
+            throw new DeskRefusedException(DeskRefusal.BadNameOrRetention, name);
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -147,7 +147,7 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         if (await connection.ScalarAsync<Guid?>("INSERT INTO desks (name, retention_days) VALUES (@Name, @Days) ON CONFLICT (name) DO NOTHING RETURNING id",
             new { Name = name, Days = retentionDays }, transaction, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new KeyFileException($"there is already a desk named '{name}'");
+            throw new DeskRefusedException(DeskRefusal.NameTaken, name);
         }
 
         await connection.ExecuteAsync("INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@DeskId, @Fingerprint, @Certificate)",
@@ -161,7 +161,7 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
     {
         if (days is < 1 or > 3650)
         {
-            throw new KeyFileException("retention is 1 to 3650 days");
+            throw new DeskRefusedException(DeskRefusal.BadRetention, desk);
         }
 
         if (await dataSource.ExecuteAsync("UPDATE desks SET retention_days = @Days WHERE name = @Desk", new { Desk = desk, Days = days }, cancellationToken)
@@ -196,4 +196,27 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
 /// <summary>The desks a key was removed from, or (and then nothing was removed) the desks it is the last usable key of.</summary>
 public sealed record KeyRemoval(IReadOnlyList<string> RemovedFrom, IReadOnlyList<string> LastUsableKeyOf);
 
-public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'");
+public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'")
+{
+    public string Desk { get; } = desk;
+}
+
+public enum DeskRefusal
+{
+    BadNameOrRetention,
+    NameTaken,
+    BadRetention,
+}
+
+/// <summary>A desk change refused by the rules, with nothing changed; <see cref="Kind"/> says why for any language, the message in English.</summary>
+public sealed class DeskRefusedException(DeskRefusal kind, string desk) : Exception(kind switch
+{
+    DeskRefusal.BadNameOrRetention => "a desk name is 1 to 63 lower-case letters, digits or '-', and retention is 1 to 3650 days",
+    DeskRefusal.NameTaken => $"there is already a desk named '{desk}'",
+    _ => "retention is 1 to 3650 days",
+})
+{
+    public DeskRefusal Kind { get; } = kind;
+
+    public string Desk { get; } = desk;
+}

@@ -58,7 +58,7 @@ internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskMembership m
     {
         if (Context.User.HasClaim(claim => claim.Type == DeskClaims.RenewalDue))
         {
-            Response.Redirect(CredentialsEndpoints.Path);
+            Response.Redirect(AccountEndpoints.Path);
             return Task.CompletedTask;
         }
 
