@@ -1,6 +1,7 @@
 using Npgsql;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Editors;
 
@@ -20,16 +21,8 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
             return DeskScope.Everything;
         }
 
-        await using var command = dataSource.CreateCommand("SELECT desk_id FROM desk_members WHERE editor_id = @editor");
-        command.Parameters.AddWithValue("editor", editor.Id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var desks = new List<Guid>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            desks.Add(reader.GetGuid(0));
-        }
-
-        return DeskScope.Of(desks);
+        return DeskScope.Of(await dataSource.QueryAsync<Guid>("SELECT desk_id FROM desk_members WHERE editor_id = @Id", new { editor.Id }, cancellationToken)
+            .ConfigureAwait(false));
     }
 
     /// <summary>The names of the desks an editor is a member of, in order.</summary>
@@ -38,32 +31,18 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
         ArgumentNullException.ThrowIfNull(editorName);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var editor = await EditorIdAsync(connection, null, EditorStore.NormalizeName(editorName), cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT d.name FROM desk_members m JOIN desks d ON d.id = m.desk_id WHERE m.editor_id = @editor ORDER BY d.name",
-            connection);
-        command.Parameters.AddWithValue("editor", editor);
-        return await ReadNamesAsync(command, cancellationToken).ConfigureAwait(false);
+        return await connection.QueryAsync<string>("SELECT d.name FROM desk_members m JOIN desks d ON d.id = m.desk_id WHERE m.editor_id = @Editor ORDER BY d.name",
+            new { Editor = editor }, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every editor's desks by editor name (editors of no desk are absent).</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> AllAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT e.name, d.name FROM desk_members m JOIN editors e ON e.id = m.editor_id JOIN desks d ON d.id = m.desk_id ORDER BY e.name, d.name
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var all = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var editor = reader.GetString(0);
-            if (!all.TryGetValue(editor, out var desks))
-            {
-                all[editor] = desks = [];
-            }
-
-            desks.Add(reader.GetString(1));
-        }
-
-        return all.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal);
+        var members = await dataSource.QueryAsync<Member>("""
+            SELECT e.name AS Editor, d.name AS Desk FROM desk_members m JOIN editors e ON e.id = m.editor_id JOIN desks d ON d.id = m.desk_id ORDER BY e.name, d.name
+            """, null, cancellationToken).ConfigureAwait(false);
+        return members.GroupBy(m => m.Editor, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(m => m.Desk)], StringComparer.Ordinal);
     }
 
     /// <summary>Refuses with <see cref="UnknownDeskException"/> when any of <paramref name="desks"/> does not exist.</summary>
@@ -79,12 +58,12 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
     /// </summary>
     public Task<IReadOnlyList<string>> JoinAsync(Editor? by, string editorName, IReadOnlyCollection<string> desks, CancellationToken cancellationToken) =>
         ChangeAsync(by, editorName, desks, """
-            INSERT INTO desk_members (editor_id, desk_id) SELECT @editor, unnest(@desks) ON CONFLICT DO NOTHING RETURNING desk_id
+            INSERT INTO desk_members (editor_id, desk_id) SELECT @Editor, unnest(@Desks) ON CONFLICT DO NOTHING RETURNING desk_id
             """, "desk member added", cancellationToken);
 
     /// <summary>Ends the editor's membership of each desk; all or nothing. Returns the desks they were a member of and left.</summary>
     public Task<IReadOnlyList<string>> LeaveAsync(Editor? by, string editorName, IReadOnlyCollection<string> desks, CancellationToken cancellationToken) =>
-        ChangeAsync(by, editorName, desks, "DELETE FROM desk_members WHERE editor_id = @editor AND desk_id = ANY(@desks) RETURNING desk_id",
+        ChangeAsync(by, editorName, desks, "DELETE FROM desk_members WHERE editor_id = @Editor AND desk_id = ANY(@Desks) RETURNING desk_id",
             "desk member removed", cancellationToken);
 
     private async Task<IReadOnlyList<string>> ChangeAsync(Editor? by, string editorName, IReadOnlyCollection<string> desks, string sql, string action,
@@ -99,16 +78,9 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
         {
             var editor = await EditorIdAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
             var ids = await DeskIdsAsync(connection, transaction, desks, cancellationToken).ConfigureAwait(false);
-            await using (var command = new NpgsqlCommand(sql, connection, transaction))
-            {
-                command.Parameters.AddWithValue("editor", editor);
-                command.Parameters.AddWithValue("desks", ids.Keys.ToArray());
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    changed.Add(ids[reader.GetGuid(0)]);
-                }
-            }
+            var rows = await connection.QueryAsync<Guid>(sql, new { Editor = editor, Desks = ids.Keys.ToArray() }, transaction, cancellationToken)
+                .ConfigureAwait(false);
+            changed.AddRange(rows.Select(id => ids[id]));
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -125,10 +97,9 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
     private static async Task<Guid> EditorIdAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string name, CancellationToken cancellationToken)
     {
         // FOR SHARE: the editor cannot be deleted between this check and the membership change.
-        await using var command = new NpgsqlCommand("SELECT id FROM editors WHERE name = @name FOR SHARE", connection, transaction);
-        command.Parameters.AddWithValue("name", name);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as Guid?
-            ?? throw new EditorRefusedException($"there is no editor named '{name}'");
+        return await connection.ScalarAsync<Guid?>("SELECT id FROM editors WHERE name = @Name FOR SHARE", new { Name = name }, transaction, cancellationToken)
+            .ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.NoSuchEditor, name);
     }
 
     /// <summary>Desk ids by id, for every name given; the first unknown name is refused.</summary>
@@ -137,29 +108,12 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
     {
         ArgumentNullException.ThrowIfNull(desks);
         var names = desks.Select(d => (d ?? "").Trim()).Distinct(StringComparer.Ordinal).ToArray();
-        await using var command = new NpgsqlCommand("SELECT id, name FROM desks WHERE name = ANY(@names) FOR SHARE", connection, transaction);
-        command.Parameters.AddWithValue("names", names);
-        var found = new Dictionary<Guid, string>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                found[reader.GetGuid(0)] = reader.GetString(1);
-            }
-        }
-
+        var found = (await connection.QueryAsync<Desk>("SELECT id AS Id, name AS Name FROM desks WHERE name = ANY(@Names) FOR SHARE", new { Names = names }, transaction,
+            cancellationToken).ConfigureAwait(false)).ToDictionary(d => d.Id, d => d.Name);
         return names.FirstOrDefault(n => !found.ContainsValue(n)) is { } unknown ? throw new UnknownDeskException(unknown) : found;
     }
 
-    private static async Task<IReadOnlyList<string>> ReadNamesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var names = new List<string>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            names.Add(reader.GetString(0));
-        }
+    private sealed record Member(string Editor, string Desk);
 
-        return names;
-    }
+    private sealed record Desk(Guid Id, string Name);
 }

@@ -1,3 +1,4 @@
+using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -27,8 +28,25 @@ public sealed class DeskScope
     /// <summary>The desks in scope; empty for <see cref="Everything"/>, which needs no list.</summary>
     public IReadOnlyList<Guid> DeskIds => _desks ?? [];
 
-    /// <summary>A SQL condition on a column holding a desk id; pair it with <see cref="AddParameter(NpgsqlCommand)"/>.</summary>
+    /// <summary>A SQL condition on a column holding a desk id; pass the query's arguments through <see cref="Arguments"/>.</summary>
     internal string Condition(string deskIdColumn) => _desks is null ? "true" : $"{deskIdColumn} = ANY(@{ParameterName})";
+
+    /// <summary>
+    /// A query's own arguments (an anonymous object, as <see cref="Storage.Sql"/> takes them) plus the desks that
+    /// <see cref="Condition"/> names: <c>dataSource.QueryAsync&lt;T&gt;($"... WHERE {scope.Condition("s.desk_id")}", scope.Arguments(new { Id = id }), ct)</c>.
+    /// </summary>
+    internal DynamicParameters Arguments(object? args = null)
+    {
+        var parameters = new DynamicParameters(args);
+        if (_desks is not null)
+        {
+            parameters.Add(ParameterName, _desks);
+        }
+
+        return parameters;
+    }
+
+    // The two AddParameter overloads serve SQL not yet on Dapper (listing, triage, replies, retention); they go once none calls them.
 
     internal void AddParameter(NpgsqlCommand command)
     {

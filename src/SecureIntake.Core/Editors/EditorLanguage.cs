@@ -1,4 +1,5 @@
 using Npgsql;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Editors;
 
@@ -12,9 +13,8 @@ public sealed class EditorLanguage(NpgsqlDataSource dataSource)
     /// <summary>The editor's language, or English for an editor that no longer exists.</summary>
     public async Task<string> GetAsync(Guid editorId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT language FROM editors WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = editorId });
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? Default;
+        return await dataSource.ScalarAsync<string>("SELECT language FROM editors WHERE id = @Id", new { Id = editorId }, cancellationToken).ConfigureAwait(false)
+            ?? Default;
     }
 
     /// <summary>Sets the editor's language; a code the desk has no pages in is refused and changes nothing.</summary>
@@ -22,12 +22,9 @@ public sealed class EditorLanguage(NpgsqlDataSource dataSource)
     {
         if (!Codes.Contains(code))
         {
-            throw new EditorRefusedException($"the desk has no pages in '{code}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchLanguage, code);
         }
 
-        await using var command = dataSource.CreateCommand("UPDATE editors SET language = $2 WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = editorId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await dataSource.ExecuteAsync("UPDATE editors SET language = @Code WHERE id = @Id", new { Id = editorId, Code = code }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -77,28 +77,23 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         name = NormalizeName(name);
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9._-]{0,62}$"))
         {
-            throw new EditorRefusedException("a name is 1 to 63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+            throw new EditorRefusedException(EditorRefusal.BadName);
         }
 
-        if (PasswordPolicy.Problem(password, name) is { } problem)
+        if (PasswordPolicy.Check(password, name) is { } problem)
         {
-            throw new EditorRefusedException($"the password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.PasswordRefused, problem);
         }
 
         var secret = Totp.NewSecret();
         var hash = await HashAsync(password, cancellationToken).ConfigureAwait(false);
-        await using var command = dataSource.CreateCommand("""
+        if (await dataSource.ScalarAsync<Guid?>("""
             INSERT INTO editors (name, role, password_hash, totp_secret, password_set_by_admin, totp_seen_by_admin)
-            VALUES (@name, @role, @hash, @secret, true, true)
+            VALUES (@Name, @Role, @Hash, @Secret, true, true)
             ON CONFLICT (name) DO NOTHING RETURNING id
-            """);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("role", RoleText(role));
-        command.Parameters.AddWithValue("hash", hash);
-        command.Parameters.AddWithValue("secret", secret);
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+            """, new { Name = name, Role = RoleText(role), Hash = hash, Secret = secret }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is already an editor named '{name}'");
+            throw new EditorRefusedException(EditorRefusal.NameTaken, name);
         }
 
         await audit.WriteAsync(new AuditEntry(null, null, "editor added", Detail: $"{name} ({RoleText(role)})"), cancellationToken).ConfigureAwait(false);
@@ -111,28 +106,19 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
             "SELECT password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor FROM editors WHERE id = @Id", new { Id = editorId },
             cancellationToken).ConfigureAwait(false) ?? new CredentialsDue(false, false);
 
-    public async Task<IReadOnlyList<Editor>> ListAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT id, name, role, disabled FROM editors ORDER BY name");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var editors = new List<Editor>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            editors.Add(new Editor(reader.GetGuid(0), reader.GetString(1), ParseRole(reader.GetString(2)), reader.GetBoolean(3)));
-        }
-
-        return editors;
-    }
+    public async Task<IReadOnlyList<Editor>> ListAsync(CancellationToken cancellationToken) =>
+        (await dataSource.QueryAsync<EditorRow>("SELECT id AS Id, name AS Name, role AS Role, disabled AS Disabled FROM editors ORDER BY name", null,
+            cancellationToken).ConfigureAwait(false)).Select(row => row.ToEditor()).ToList();
 
     /// <summary>Disables the account and ends its sessions at once (browser and desk tool).</summary>
     public async Task DisableAsync(string name, CancellationToken cancellationToken)
     {
-        await ChangeAsync(name, "UPDATE editors SET disabled = true WHERE name = @name RETURNING id", "editor disabled", cancellationToken).ConfigureAwait(false);
+        await ChangeAsync(name, "UPDATE editors SET disabled = true WHERE name = @Name RETURNING id", "editor disabled", cancellationToken).ConfigureAwait(false);
     }
 
     public async Task EnableAsync(string name, CancellationToken cancellationToken)
     {
-        await ChangeAsync(name, "UPDATE editors SET disabled = false, failed_sign_ins = 0, locked_until = NULL WHERE name = @name RETURNING id",
+        await ChangeAsync(name, "UPDATE editors SET disabled = false, failed_sign_ins = 0, locked_until = NULL WHERE name = @Name RETURNING id",
             "editor enabled", cancellationToken).ConfigureAwait(false);
     }
 
@@ -140,20 +126,11 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     public async Task<TwoFactorEnrolment> ResetTwoFactorAsync(string name, CancellationToken cancellationToken)
     {
         var secret = Totp.NewSecret();
-        await using var command = dataSource.CreateCommand("""
-            UPDATE editors SET totp_secret = @secret, totp_last_step = 0, totp_seen_by_admin = true, pending_totp_secret = NULL
-            WHERE name = @name RETURNING id, role, disabled
-            """);
-        command.Parameters.AddWithValue("name", NormalizeName(name));
-        command.Parameters.AddWithValue("secret", secret);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
-        }
-
-        var editor = new Editor(reader.GetGuid(0), NormalizeName(name), ParseRole(reader.GetString(1)), reader.GetBoolean(2));
-        await reader.DisposeAsync().ConfigureAwait(false);
+        var editor = (await dataSource.QuerySingleOrDefaultAsync<EditorRow>("""
+            UPDATE editors SET totp_secret = @Secret, totp_last_step = 0, totp_seen_by_admin = true, pending_totp_secret = NULL
+            WHERE name = @Name RETURNING id AS Id, name AS Name, role AS Role, disabled AS Disabled
+            """, new { Name = NormalizeName(name), Secret = secret }, cancellationToken).ConfigureAwait(false))?.ToEditor()
+            ?? throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
         await audit.WriteAsync(new AuditEntry(null, null, "editor second factor reset", Detail: editor.Name), cancellationToken).ConfigureAwait(false);
         return new TwoFactorEnrolment(editor, secret);
@@ -188,46 +165,41 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
             await UpgradeHashAsync(account, password, cancellationToken).ConfigureAwait(false);
         }
 
-        return new SignInResult.SignedIn(new Editor(account.Id, account.Name, account.Role, false), account.PasswordSetByAdmin, account.TotpSeenByAdmin);
+        return new SignInResult.SignedIn(account.ToEditor(), account.PasswordSetByAdmin, account.TotpSeenByAdmin);
     }
 
     /// <summary>
     /// The editor's own new password. The current one is checked (and a wrong one counted as a failed sign-in, so a
     /// left-open session cannot be used to guess it), the new one must pass <see cref="PasswordPolicy"/> and differ from
-    /// it. Clears the mark of an admin-set password and ends every session of the editor.
+    /// it. Clears the mark of an admin-set password and ends every session of the editor. Returns what the editor must
+    /// still replace (read in the same statement that made the change).
     /// </summary>
-    public async Task ChangePasswordAsync(Editor editor, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    public async Task<CredentialsDue> ChangePasswordAsync(Editor editor, string currentPassword, string newPassword, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(editor);
         ArgumentNullException.ThrowIfNull(currentPassword);
         ArgumentNullException.ThrowIfNull(newPassword);
-        if (PasswordPolicy.Problem(newPassword, editor.Name) is { } problem)
+        if (PasswordPolicy.Check(newPassword, editor.Name) is { } problem)
         {
-            throw new EditorRefusedException($"the new password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.NewPasswordRefused, problem);
         }
 
         if (string.Equals(currentPassword, newPassword, StringComparison.Ordinal))
         {
-            throw new EditorRefusedException("the new password must differ from the current one");
+            throw new EditorRefusedException(EditorRefusal.PasswordUnchanged);
         }
 
         var account = await CheckCurrentPasswordAsync(editor, currentPassword, "password change refused", cancellationToken).ConfigureAwait(false);
         var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
-        await using (var command = dataSource.CreateCommand("""
-            UPDATE editors SET password_hash = @hash, password_set_by_admin = false WHERE id = @id AND password_hash = @old AND NOT disabled
-            """))
-        {
-            command.Parameters.AddWithValue("id", account.Id);
-            command.Parameters.AddWithValue("hash", hash);
-            command.Parameters.AddWithValue("old", account.PasswordHash);
-            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
-            {
-                throw new EditorRefusedException("the password was changed meanwhile; sign in again");
-            }
-        }
+        var due = await dataSource.QuerySingleOrDefaultAsync<CredentialsDue>("""
+            UPDATE editors SET password_hash = @Hash, password_set_by_admin = false WHERE id = @Id AND password_hash = @Old AND NOT disabled
+            RETURNING password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor
+            """, new { account.Id, Hash = hash, Old = account.PasswordHash }, cancellationToken).ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.PasswordChangedMeanwhile);
 
         await EndSessionsAsync(account.Id, cancellationToken).ConfigureAwait(false);
         await AuditSignInAsync(account.Id, account.Name, "password changed", "by the editor; their sessions ended", cancellationToken).ConfigureAwait(false);
+        return due;
     }
 
     /// <summary>
@@ -239,21 +211,18 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(newPassword);
         name = NormalizeName(name);
-        if (PasswordPolicy.Problem(newPassword, name) is { } problem)
+        if (PasswordPolicy.Check(newPassword, name) is { } problem)
         {
-            throw new EditorRefusedException($"the password is refused: {problem}");
+            throw new EditorRefusedException(EditorRefusal.PasswordRefused, problem);
         }
 
         var hash = await HashAsync(newPassword, cancellationToken).ConfigureAwait(false);
-        await using var command = dataSource.CreateCommand("""
-            UPDATE editors SET password_hash = @hash, password_set_by_admin = true, failed_sign_ins = 0, locked_until = NULL
-            WHERE name = @name RETURNING id
-            """);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("hash", hash);
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+        if (await dataSource.ScalarAsync<Guid?>("""
+            UPDATE editors SET password_hash = @Hash, password_set_by_admin = true, failed_sign_ins = 0, locked_until = NULL
+            WHERE name = @Name RETURNING id
+            """, new { Name = name, Hash = hash }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is no editor named '{name}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, name);
         }
 
         await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
@@ -272,62 +241,45 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         ArgumentNullException.ThrowIfNull(currentPassword);
         var account = await CheckCurrentPasswordAsync(editor, currentPassword, "second factor enrolment refused", cancellationToken).ConfigureAwait(false);
         var secret = Totp.NewSecret();
-        await using (var command = dataSource.CreateCommand("UPDATE editors SET pending_totp_secret = @secret WHERE id = @id"))
-        {
-            command.Parameters.AddWithValue("id", account.Id);
-            command.Parameters.AddWithValue("secret", secret);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await dataSource.ExecuteAsync("UPDATE editors SET pending_totp_secret = @Secret WHERE id = @Id", new { account.Id, Secret = secret }, cancellationToken)
+            .ConfigureAwait(false);
 
         await AuditSignInAsync(account.Id, account.Name, "second factor enrolment begun", "", cancellationToken).ConfigureAwait(false);
-        return new TwoFactorEnrolment(new Editor(account.Id, account.Name, account.Role, false), secret);
+        return new TwoFactorEnrolment(account.ToEditor(), secret);
     }
 
     /// <summary>
     /// Makes the pending authenticator the editor's only one, once a code from it matches; a wrong code changes
     /// nothing (the old authenticator still works, and the pending one can still be confirmed). Ends every session.
+    /// Returns what the editor must still replace.
     /// </summary>
-    public async Task ConfirmTwoFactorEnrolmentAsync(Editor editor, string code, CancellationToken cancellationToken)
+    public async Task<CredentialsDue> ConfirmTwoFactorEnrolmentAsync(Editor editor, string code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(editor);
         ArgumentNullException.ThrowIfNull(code);
-        byte[] pending;
-        await using (var select = dataSource.CreateCommand("SELECT pending_totp_secret FROM editors WHERE id = @id AND NOT disabled"))
-        {
-            select.Parameters.AddWithValue("id", editor.Id);
-            if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not byte[] found)
-            {
-                throw new EditorRefusedException("no new authenticator is waiting to be confirmed; start the enrolment again");
-            }
-
-            pending = found;
-        }
+        var pending = await dataSource.ScalarAsync<byte[]>("SELECT pending_totp_secret FROM editors WHERE id = @Id AND NOT disabled", new { editor.Id },
+            cancellationToken).ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.NoPendingEnrolment);
 
         if (Totp.Verify(pending, code, clock.GetUtcNow(), -1) is not { } step)
         {
             await AuditSignInAsync(editor.Id, editor.Name, "second factor enrolment refused", "wrong code from the new authenticator", cancellationToken)
                 .ConfigureAwait(false);
-            throw new EditorRefusedException("the code does not match the new authenticator; the old one still works");
+            throw new EditorRefusedException(EditorRefusal.WrongEnrolmentCode);
         }
 
         // The confirming code counts as used, so it cannot also sign someone in.
-        await using (var update = dataSource.CreateCommand("""
-            UPDATE editors SET totp_secret = pending_totp_secret, pending_totp_secret = NULL, totp_last_step = @step, totp_seen_by_admin = false
-            WHERE id = @id AND pending_totp_secret = @pending AND NOT disabled
-            """))
-        {
-            update.Parameters.AddWithValue("id", editor.Id);
-            update.Parameters.AddWithValue("pending", pending);
-            update.Parameters.AddWithValue("step", step);
-            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
-            {
-                throw new EditorRefusedException("the enrolment was started again meanwhile; use the newest secret");
-            }
-        }
+        var due = await dataSource.QuerySingleOrDefaultAsync<CredentialsDue>("""
+            UPDATE editors SET totp_secret = pending_totp_secret, pending_totp_secret = NULL, totp_last_step = @Step, totp_seen_by_admin = false
+            WHERE id = @Id AND pending_totp_secret = @Pending AND NOT disabled
+            RETURNING password_set_by_admin AS MustChangePassword, totp_seen_by_admin AS MustEnrolTwoFactor
+            """, new { editor.Id, Pending = pending, Step = step }, cancellationToken).ConfigureAwait(false)
+            ?? throw new EditorRefusedException(EditorRefusal.EnrolmentRestarted);
 
         await EndSessionsAsync(editor.Id, cancellationToken).ConfigureAwait(false);
         await AuditSignInAsync(editor.Id, editor.Name, "second factor re-enrolled", "by the editor; the old authenticator stopped working; their sessions ended",
             cancellationToken).ConfigureAwait(false);
+        return due;
     }
 
     /// <summary>Where the editor is told about new activity, and the fingerprint of their own key that mail is encrypted to.</summary>
@@ -335,32 +287,21 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     {
         if (email is not null && !System.Text.RegularExpressions.Regex.IsMatch(email, @"^[^@\s]+@[^@\s]+$"))
         {
-            throw new EditorRefusedException($"'{email}' is not an email address");
+            throw new EditorRefusedException(EditorRefusal.BadEmail, email);
         }
 
-        await using var command = dataSource.CreateCommand("UPDATE editors SET notify_email = @email, key_fingerprint = @fingerprint WHERE name = @name");
-        command.Parameters.AddWithValue("name", NormalizeName(name));
-        command.Parameters.AddWithValue("email", (object?)email ?? DBNull.Value);
-        command.Parameters.AddWithValue("fingerprint", (object?)keyFingerprint?.ToUpperInvariant() ?? DBNull.Value);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        if (await dataSource.ExecuteAsync("UPDATE editors SET notify_email = @Email, key_fingerprint = @Fingerprint WHERE name = @Name",
+            new { Name = NormalizeName(name), Email = email, Fingerprint = keyFingerprint?.ToUpperInvariant() }, cancellationToken).ConfigureAwait(false) != 1)
         {
-            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         }
     }
 
     /// <summary>Active editors who asked to be told about new activity, with their key's fingerprint if they gave one.</summary>
-    public async Task<IReadOnlyList<(string Name, string Email, string? KeyFingerprint)>> NotificationRecipientsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT name, notify_email, key_fingerprint FROM editors WHERE NOT disabled AND notify_email IS NOT NULL ORDER BY name");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<(string, string, string?)>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-        }
-
-        return list;
-    }
+    public async Task<IReadOnlyList<(string Name, string Email, string? KeyFingerprint)>> NotificationRecipientsAsync(CancellationToken cancellationToken) =>
+        (await dataSource.QueryAsync<NotificationRow>("""
+            SELECT name AS Name, notify_email AS Email, key_fingerprint AS KeyFingerprint FROM editors WHERE NOT disabled AND notify_email IS NOT NULL ORDER BY name
+            """, null, cancellationToken).ConfigureAwait(false)).Select(row => (row.Name, row.Email, row.KeyFingerprint)).ToList();
 
     public void Dispose() => _hashing.Dispose();
 
@@ -371,13 +312,10 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     /// <summary>Records the accepted step only if no newer one was used meanwhile: a code works once, even when raced.</summary>
     private async Task<bool> ClaimStepAsync(Guid editorId, long step, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE editors SET totp_last_step = @step, failed_sign_ins = 0, locked_until = NULL
-            WHERE id = @id AND totp_last_step < @step AND NOT disabled
-            """);
-        command.Parameters.AddWithValue("id", editorId);
-        command.Parameters.AddWithValue("step", step);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        return await dataSource.ExecuteAsync("""
+            UPDATE editors SET totp_last_step = @Step, failed_sign_ins = 0, locked_until = NULL
+            WHERE id = @Id AND totp_last_step < @Step AND NOT disabled
+            """, new { Id = editorId, Step = step }, cancellationToken).ConfigureAwait(false) == 1;
     }
 
     /// <summary>
@@ -388,25 +326,14 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     private async Task<Account?> ClaimAttemptAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // 1, 2, 4... minutes from the fifth failure in a row on, at most an hour (the exponent is capped so it cannot overflow).
-        await using var command = dataSource.CreateCommand("""
+        return await dataSource.QuerySingleOrDefaultAsync<Account>("""
             UPDATE editors SET failed_sign_ins = failed_sign_ins + 1,
-                locked_until = CASE WHEN failed_sign_ins + 1 >= @threshold
-                    THEN @now + LEAST(power(2, LEAST(failed_sign_ins + 1 - @threshold, 16)), @longest) * interval '1 minute' END
-            WHERE name = @name AND (locked_until IS NULL OR locked_until <= @now)
-            RETURNING id, role, password_hash, totp_secret, totp_last_step, disabled, locked_until, password_set_by_admin, totp_seen_by_admin
-            """);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("now", now);
-        command.Parameters.AddWithValue("threshold", FailuresBeforeLockout);
-        command.Parameters.AddWithValue("longest", LongestLockout.TotalMinutes);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return new Account(reader.GetGuid(0), name, ParseRole(reader.GetString(1)), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-            reader.GetInt64(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7), reader.GetBoolean(8));
+                locked_until = CASE WHEN failed_sign_ins + 1 >= @Threshold
+                    THEN @Now + LEAST(power(2, LEAST(failed_sign_ins + 1 - @Threshold, 16)), @Longest) * interval '1 minute' END
+            WHERE name = @Name AND (locked_until IS NULL OR locked_until <= @Now)
+            RETURNING id AS Id, name AS Name, role AS Role, password_hash AS PasswordHash, totp_secret AS TotpSecret, totp_last_step AS TotpLastStep,
+                disabled AS Disabled, locked_until AS LockedUntil, password_set_by_admin AS PasswordSetByAdmin, totp_seen_by_admin AS TotpSeenByAdmin
+            """, new { Name = name, Now = now, Threshold = FailuresBeforeLockout, Longest = LongestLockout.TotalMinutes }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -415,23 +342,12 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     /// </summary>
     private async Task<SignInResult> RefuseUncheckedAsync(string name, string password, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id, locked_until FROM editors WHERE name = @name");
-        command.Parameters.AddWithValue("name", name);
-        Guid? id = null;
-        DateTimeOffset? lockedUntil = null;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                id = reader.GetGuid(0);
-                lockedUntil = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
-            }
-        }
-
-        if (id is { } editorId)
+        var locked = await dataSource.QuerySingleOrDefaultAsync<LockRow>("SELECT id AS Id, locked_until AS LockedUntil FROM editors WHERE name = @Name",
+            new { Name = name }, cancellationToken).ConfigureAwait(false);
+        if (locked is { Id: var editorId })
         {
             // Unlocked meanwhile (an admin enabled the account): still refused, as the attempt was made while locked.
-            var until = lockedUntil ?? now;
+            var until = locked.LockedUntil ?? now;
             if (_auditThrottle.IsFirst(editorId, until))
             {
                 await AuditSignInAsync(editorId, name, "sign-in refused",
@@ -462,18 +378,17 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         var account = await ClaimAttemptAsync(editor.Name, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (account is null || account.Id != editor.Id || account.Disabled)
         {
-            throw new EditorRefusedException("too many failed attempts, or the account is disabled: try again later");
+            throw new EditorRefusedException(EditorRefusal.LockedOrDisabled);
         }
 
         if (!await VerifyAsync(password, account.PasswordHash, cancellationToken).ConfigureAwait(false))
         {
             await AuditSignInAsync(account.Id, account.Name, refusedAction, "wrong current password", cancellationToken).ConfigureAwait(false);
-            throw new EditorRefusedException("the current password is wrong");
+            throw new EditorRefusedException(EditorRefusal.WrongCurrentPassword);
         }
 
-        await using var clear = dataSource.CreateCommand("UPDATE editors SET failed_sign_ins = 0, locked_until = NULL WHERE id = @id");
-        clear.Parameters.AddWithValue("id", account.Id);
-        await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await dataSource.ExecuteAsync("UPDATE editors SET failed_sign_ins = 0, locked_until = NULL WHERE id = @Id", new { account.Id }, cancellationToken)
+            .ConfigureAwait(false);
         return account;
     }
 
@@ -484,11 +399,8 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
     private async Task UpgradeHashAsync(Account account, string password, CancellationToken cancellationToken)
     {
         var hash = await HashAsync(password, cancellationToken).ConfigureAwait(false);
-        await using var command = dataSource.CreateCommand("UPDATE editors SET password_hash = @hash WHERE id = @id AND password_hash = @old");
-        command.Parameters.AddWithValue("id", account.Id);
-        command.Parameters.AddWithValue("hash", hash);
-        command.Parameters.AddWithValue("old", account.PasswordHash);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+        if (await dataSource.ExecuteAsync("UPDATE editors SET password_hash = @Hash WHERE id = @Id AND password_hash = @Old",
+            new { account.Id, Hash = hash, Old = account.PasswordHash }, cancellationToken).ConfigureAwait(false) == 1)
         {
             await AuditSignInAsync(account.Id, account.Name, "password hash upgraded", "to the current cost settings", cancellationToken).ConfigureAwait(false);
         }
@@ -499,11 +411,9 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
 
     private async Task ChangeAsync(string name, string sql, string action, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.AddWithValue("name", NormalizeName(name));
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
+        if (await dataSource.ScalarAsync<Guid?>(sql, new { Name = NormalizeName(name) }, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            throw new EditorRefusedException($"there is no editor named '{NormalizeName(name)}'");
+            throw new EditorRefusedException(EditorRefusal.NoSuchEditor, NormalizeName(name));
         }
 
         await EndSessionsAsync(id, cancellationToken).ConfigureAwait(false);
@@ -512,9 +422,7 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
 
     private async Task EndSessionsAsync(Guid editorId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("DELETE FROM desk_sessions WHERE editor_id = @id");
-        command.Parameters.AddWithValue("id", editorId);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await dataSource.ExecuteAsync("DELETE FROM desk_sessions WHERE editor_id = @Id", new { Id = editorId }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<string> HashAsync(string password, CancellationToken cancellationToken)
@@ -543,8 +451,20 @@ public sealed class EditorStore(NpgsqlDataSource dataSource, PasswordHasher hash
         }
     }
 
-    private sealed record Account(Guid Id, string Name, EditorRole Role, string PasswordHash, byte[] TotpSecret, long TotpLastStep, bool Disabled,
-        DateTimeOffset? LockedUntil, bool PasswordSetByAdmin, bool TotpSeenByAdmin);
-}
+    // Rows hold the role as stored, a word ('admin', 'editor'); ParseRole is the one place that reads it.
+    private sealed record Account(Guid Id, string Name, string Role, string PasswordHash, byte[] TotpSecret, long TotpLastStep, bool Disabled,
+        DateTimeOffset? LockedUntil, bool PasswordSetByAdmin, bool TotpSeenByAdmin)
+    {
+        /// <summary>The account as signed in: a disabled one never gets this far.</summary>
+        public Editor ToEditor() => new(Id, Name, ParseRole(Role), false);
+    }
 
-public sealed class EditorRefusedException(string message) : Exception(message);
+    private sealed record EditorRow(Guid Id, string Name, string Role, bool Disabled)
+    {
+        public Editor ToEditor() => new(Id, Name, ParseRole(Role), Disabled);
+    }
+
+    private sealed record LockRow(Guid Id, DateTimeOffset? LockedUntil);
+
+    private sealed record NotificationRow(string Name, string Email, string? KeyFingerprint);
+}

@@ -26,8 +26,19 @@ public static class PasswordPolicy
 
     internal static IReadOnlySet<string> CommonPasswords => Common.Value;
 
-    /// <summary>Null when the password is acceptable, or a short English reason to show the editor.</summary>
-    public static string? Problem(string password, string userName)
+    /// <summary>Null when the password is acceptable, or a short English reason (the command line's words).</summary>
+    public static string? Problem(string password, string userName) => Check(password, userName) is { } problem ? Describe(problem) : null;
+
+    public static string Describe(PasswordProblem problem) => problem switch
+    {
+        PasswordProblem.TooLong => "too long",
+        PasswordProblem.TooShort => $"at least {MinimumLength} characters",
+        PasswordProblem.Common => "one of the most common passwords",
+        _ => "must not contain the user name",
+    };
+
+    /// <summary>Null when the password is acceptable, or what is wrong with it.</summary>
+    public static PasswordProblem? Check(string password, string userName)
     {
         ArgumentNullException.ThrowIfNull(password);
         ArgumentNullException.ThrowIfNull(userName);
@@ -36,27 +47,27 @@ public static class PasswordPolicy
         // anything walks the string.
         if (password.Length > MaximumLength)
         {
-            return "too long";
+            return PasswordProblem.TooLong;
         }
 
         // The lower bound counts text elements (what a person sees as one character: "é" whether typed composed
         // or decomposed, an emoji made of several code points), so combining marks cannot pad a short password.
         if (new StringInfo(password).LengthInTextElements < MinimumLength)
         {
-            return $"at least {MinimumLength} characters";
+            return PasswordProblem.TooShort;
         }
 
         var lower = password.ToLowerInvariant();
         var stem = lower.TrimEnd(AsciiDigits);
         if (Common.Value.Contains(lower) || (stem.Length >= MinimumCommonStemLength && Common.Value.Contains(stem)))
         {
-            return "one of the most common passwords";
+            return PasswordProblem.Common;
         }
 
         var name = userName.Trim();
         if (name.Length >= MinimumUserNameLengthChecked && password.Contains(name, StringComparison.OrdinalIgnoreCase))
         {
-            return "must not contain the user name";
+            return PasswordProblem.ContainsUserName;
         }
 
         return null;
@@ -74,4 +85,16 @@ public static class PasswordPolicy
             ? passwords
             : throw new InvalidOperationException($"the common-password list must hold {CommonPasswordCount} distinct passwords");
     }
+}
+
+/// <summary>What <see cref="PasswordPolicy"/> finds wrong with a password.</summary>
+public enum PasswordProblem
+{
+    TooLong,
+
+    /// <summary>Shorter than <see cref="PasswordPolicy.MinimumLength"/> characters.</summary>
+    TooShort,
+
+    Common,
+    ContainsUserName,
 }

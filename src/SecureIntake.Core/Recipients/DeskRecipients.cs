@@ -33,13 +33,62 @@ public sealed record KeyChange(string Desk, string Fingerprint, KeyChangeKind Ki
     };
 }
 
+public enum KeyRefusalKind
+{
+    /// <summary>Some new key is not usable, so none was added; <see cref="KeyRefusal.Keys"/> are the refused ones with their reasons.</summary>
+    NewKeyRefused,
+
+    /// <summary>A new desk's key data held <see cref="KeyRefusal.Count"/> keys, not one.</summary>
+    NotOneKey,
+
+    /// <summary>A new desk's one key is refused (<see cref="KeyRefusal.Keys"/>).</summary>
+    FirstKeyRefused,
+
+    /// <summary>The key is the last usable one of each desk in <see cref="KeyRefusal.Keys"/>.</summary>
+    LastUsableKey,
+
+    /// <summary>No key <see cref="KeyRefusal.Fingerprint"/> (on <see cref="KeyRefusal.Desk"/>, when one was named).</summary>
+    NoSuchKey,
+}
+
+/// <summary>Why a key operation changed nothing: a kind and its particulars, which the desk words in the admin's language.</summary>
+public sealed record KeyRefusal(KeyRefusalKind Kind, string Fingerprint, IReadOnlyList<KeyChange> Keys, int Count = 0, string? Desk = null)
+{
+    /// <summary>The refusal in English, for the command line.</summary>
+    public string Describe()
+    {
+        switch (Kind)
+        {
+            case KeyRefusalKind.NewKeyRefused:
+                return $"nothing was added: every new key must be usable, and {string.Join("; ", Keys.Select(r => $"key {r.Fingerprint} is refused ({r.Reason})"))}";
+            case KeyRefusalKind.NotOneKey:
+                return $"a new desk needs exactly one usable public key, and this holds {Count}; no desk was created";
+            case KeyRefusalKind.FirstKeyRefused:
+                return $"a new desk needs a usable public key, and key {Fingerprint} is refused ({Keys[0].Reason}); no desk was created";
+            case KeyRefusalKind.LastUsableKey:
+                var desks = string.Join(", ", Keys.Select(d => $"'{d.Desk}'"));
+                return $"{Fingerprint} is the last usable recipient key of desk {desks}: without it the desk could not take a submission and the service "
+                    + $"would refuse to start. Add its successor first (`secureintake keys add FILE --desk {Keys[0].Desk}`), then remove it; nothing was removed";
+            default:
+                return $"no recipient key {Fingerprint}{(Desk is null ? "" : $" on desk '{Desk}'")}";
+        }
+    }
+}
+
 /// <summary>
 /// What an operation did: the verdict on every key it read, each key's fate, and the refusal when nothing was
-/// changed at all. <see cref="BlockingProblems"/> are what stops intake once the change is made (a revoked last key).
+/// changed at all. <see cref="BlockedDesks"/> are the desks left with no usable key once the change is made (a revoked
+/// last key): intake stops for them.
 /// </summary>
-public sealed record KeyChangeResult(IReadOnlyList<KeyVerdict> Read, IReadOnlyList<KeyChange> Changes, string? Refusal, IReadOnlyList<string> BlockingProblems)
+public sealed record KeyChangeResult(IReadOnlyList<KeyVerdict> Read, IReadOnlyList<KeyChange> Changes, KeyRefusal? Refused, IReadOnlyList<string> BlockedDesks)
 {
-    public bool IsRefused => Refusal is not null;
+    public bool IsRefused => Refused is not null;
+
+    /// <summary>The refusal in English, for the command line.</summary>
+    public string? Refusal => Refused?.Describe();
+
+    /// <summary>What stops intake, in English, for the command line.</summary>
+    public IReadOnlyList<string> BlockingProblems => [.. BlockedDesks.Select(RecipientKeyCheck.Describe)];
 }
 
 /// <summary>
@@ -74,8 +123,7 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
 
         if (refused.Count > 0)
         {
-            var which = string.Join("; ", refused.Select(r => $"key {r.Fingerprint} is refused ({r.Reason})"));
-            return new KeyChangeResult(verdicts, refused, $"nothing was added: every new key must be usable, and {which}", []);
+            return new KeyChangeResult(verdicts, refused, new KeyRefusal(KeyRefusalKind.NewKeyRefused, refused[0].Fingerprint, refused), []);
         }
 
         var changes = new List<KeyChange>();
@@ -87,7 +135,7 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
                 : new KeyChange(desk, verdict.Fingerprint, KeyChangeKind.NowRefused, stored.RefusalReason));
         }
 
-        return new KeyChangeResult(verdicts, changes, null, await check.FindBlockingProblemsAsync(cancellationToken).ConfigureAwait(false));
+        return new KeyChangeResult(verdicts, changes, null, await check.DesksWithoutUsableKeyAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Creates a desk with its first recipient: the key data must hold exactly one key, and it must be usable.</summary>
@@ -98,13 +146,13 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
         var verdicts = RecipientKeyReader.Read(keyData.Span, clock.GetUtcNow());
         if (verdicts.Count != 1)
         {
-            return new KeyChangeResult(verdicts, [], $"a new desk needs exactly one usable public key, and this holds {verdicts.Count}; no desk was created", []);
+            return new KeyChangeResult(verdicts, [], new KeyRefusal(KeyRefusalKind.NotOneKey, "", [], verdicts.Count), []);
         }
 
         if (verdicts[0].Key is not { } first)
         {
-            return new KeyChangeResult(verdicts, [new KeyChange(name, verdicts[0].Fingerprint, KeyChangeKind.Refused, verdicts[0].RefusalReason)],
-                $"a new desk needs a usable public key, and key {verdicts[0].Fingerprint} is refused ({verdicts[0].RefusalReason}); no desk was created", []);
+            KeyChange[] refused = [new KeyChange(name, verdicts[0].Fingerprint, KeyChangeKind.Refused, verdicts[0].RefusalReason)];
+            return new KeyChangeResult(verdicts, refused, new KeyRefusal(KeyRefusalKind.FirstKeyRefused, verdicts[0].Fingerprint, refused), []);
         }
 
         await store.CreateDeskAsync(name, retentionDays, first, cancellationToken).ConfigureAwait(false);
@@ -119,19 +167,16 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
         var removal = await store.RemoveAsync(fingerprint, desk, cancellationToken).ConfigureAwait(false);
         if (removal.LastUsableKeyOf.Count > 0)
         {
-            var desks = string.Join(", ", removal.LastUsableKeyOf.Select(d => $"'{d}'"));
-            var first = removal.LastUsableKeyOf[0];
-            return new KeyChangeResult([], [.. removal.LastUsableKeyOf.Select(d => new KeyChange(d, fingerprint, KeyChangeKind.Refused, "last usable key"))],
-                $"{fingerprint} is the last usable recipient key of desk {desks}: without it the desk could not take a submission and the service "
-                + $"would refuse to start. Add its successor first (`secureintake keys add FILE --desk {first}`), then remove it; nothing was removed", []);
+            KeyChange[] kept = [.. removal.LastUsableKeyOf.Select(d => new KeyChange(d, fingerprint, KeyChangeKind.Refused, "last usable key"))];
+            return new KeyChangeResult([], kept, new KeyRefusal(KeyRefusalKind.LastUsableKey, fingerprint, kept), []);
         }
 
         if (removal.RemovedFrom.Count == 0)
         {
-            return new KeyChangeResult([], [], $"no recipient key {fingerprint}{(desk is null ? "" : $" on desk '{desk}'")}", []);
+            return new KeyChangeResult([], [], new KeyRefusal(KeyRefusalKind.NoSuchKey, fingerprint, [], Desk: desk), []);
         }
 
         return new KeyChangeResult([], [.. removal.RemovedFrom.Select(d => new KeyChange(d, fingerprint, KeyChangeKind.Removed))], null,
-            await check.FindBlockingProblemsAsync(cancellationToken).ConfigureAwait(false));
+            await check.DesksWithoutUsableKeyAsync(cancellationToken).ConfigureAwait(false));
     }
 }

@@ -12,7 +12,11 @@ namespace SecureIntake.Core.Recipients;
 public sealed partial class RecipientKeyCheck(RecipientStore store, TimeProvider clock, ILogger<RecipientKeyCheck> logger)
 {
     /// <summary>Problems that stop intake: a desk with no usable key. Every usable key also encrypts a test message.</summary>
-    public async Task<IReadOnlyList<string>> FindBlockingProblemsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> FindBlockingProblemsAsync(CancellationToken cancellationToken) =>
+        [.. (await DesksWithoutUsableKeyAsync(cancellationToken).ConfigureAwait(false)).Select(Describe)];
+
+    /// <summary>The desks that cannot take a submission for want of a usable key. Every usable key also encrypts a test message.</summary>
+    public async Task<IReadOnlyList<string>> DesksWithoutUsableKeyAsync(CancellationToken cancellationToken)
     {
         var recipients = await store.ListAsync(cancellationToken).ConfigureAwait(false);
         var problems = new List<string>();
@@ -21,7 +25,7 @@ public sealed partial class RecipientKeyCheck(RecipientStore store, TimeProvider
             var usable = recipients.Where(r => r.Desk == desk && r.Verdict.IsUsable).Select(r => r.Verdict.Key!).ToList();
             if (usable.Count == 0)
             {
-                problems.Add($"desk '{desk}' has no usable recipient key; add one with `secureintake keys add FILE --desk {desk}`");
+                problems.Add(desk);
                 continue;
             }
 
@@ -31,6 +35,9 @@ public sealed partial class RecipientKeyCheck(RecipientStore store, TimeProvider
 
         return problems;
     }
+
+    /// <summary>A desk without a usable key, in English, for the command line and the log.</summary>
+    public static string Describe(string desk) => $"desk '{desk}' has no usable recipient key; add one with `secureintake keys add FILE --desk {desk}`";
 
     /// <summary>The daily job: logs keys that no longer work and keys that expire soon (fingerprints only).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)

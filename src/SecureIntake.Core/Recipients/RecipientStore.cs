@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Npgsql;
 using SecureIntake.Core.Editors;
+using SecureIntake.Core.Storage;
 using SecureIntake.Crypto.Keys;
 
 namespace SecureIntake.Core.Recipients;
@@ -31,49 +32,26 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var find = new NpgsqlCommand("""
-            SELECT d.id, r.certificate FROM desks d
-            LEFT JOIN recipient_keys r ON r.desk_id = d.id AND r.fingerprint = @fingerprint
-            WHERE d.name = @desk FOR UPDATE OF d
-            """, connection, transaction);
-        find.Parameters.AddWithValue("fingerprint", fingerprint);
-        find.Parameters.AddWithValue("desk", desk);
-        Guid deskId;
-        byte[]? stored;
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                throw new UnknownDeskException(desk);
-            }
-
-            deskId = reader.GetGuid(0);
-            stored = reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1);
-        }
-
-        var merged = stored is null ? certificate : RecipientKeyReader.Merge(stored, certificate);
-        await using var upsert = new NpgsqlCommand("""
-            INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@desk, @fingerprint, @certificate)
+        var found = await connection.QuerySingleOrDefaultAsync<DeskCertificate>("""
+            SELECT d.id AS DeskId, r.certificate AS Certificate FROM desks d
+            LEFT JOIN recipient_keys r ON r.desk_id = d.id AND r.fingerprint = @Fingerprint
+            WHERE d.name = @Desk FOR UPDATE OF d
+            """, new { Fingerprint = fingerprint, Desk = desk }, transaction, cancellationToken).ConfigureAwait(false)
+            ?? throw new UnknownDeskException(desk);
+        var merged = found.Certificate is null ? certificate : RecipientKeyReader.Merge(found.Certificate, certificate);
+        await connection.ExecuteAsync("""
+            INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@DeskId, @Fingerprint, @Certificate)
             ON CONFLICT (desk_id, fingerprint) DO UPDATE SET certificate = excluded.certificate
-            """, connection, transaction);
-        upsert.Parameters.AddWithValue("desk", deskId);
-        upsert.Parameters.AddWithValue("fingerprint", fingerprint);
-        upsert.Parameters.AddWithValue("certificate", merged);
-        await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            """, new { found.DeskId, Fingerprint = fingerprint, Certificate = merged }, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (stored is null, Judge(merged, clock.GetUtcNow()));
+        return (found.Certificate is null, Judge(merged, clock.GetUtcNow()));
     }
 
     /// <summary>Whether a desk already has this key (so a refused copy of it can still update the stored one).</summary>
-    public async Task<bool> IsStoredAsync(string desk, string fingerprint, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT EXISTS (SELECT 1 FROM recipient_keys r JOIN desks d ON d.id = r.desk_id WHERE d.name = @desk AND r.fingerprint = @fingerprint)
-            """);
-        command.Parameters.AddWithValue("desk", desk);
-        command.Parameters.AddWithValue("fingerprint", fingerprint);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
+    public async Task<bool> IsStoredAsync(string desk, string fingerprint, CancellationToken cancellationToken) =>
+        await dataSource.ScalarAsync<bool>("""
+            SELECT EXISTS (SELECT 1 FROM recipient_keys r JOIN desks d ON d.id = r.desk_id WHERE d.name = @Desk AND r.fingerprint = @Fingerprint)
+            """, new { Desk = desk, Fingerprint = fingerprint }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Removes a fingerprint from one desk, or from every desk when none is named, unless that would take a desk's
@@ -87,21 +65,12 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         var now = clock.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var find = new NpgsqlCommand("""
-            SELECT d.name, r.fingerprint, r.certificate FROM desks d JOIN recipient_keys r ON r.desk_id = d.id
-            WHERE d.id IN (SELECT desk_id FROM recipient_keys WHERE fingerprint = @fingerprint) AND (@desk::text IS NULL OR d.name = @desk)
+        var keys = (await connection.QueryAsync<DeskKey>("""
+            SELECT d.name AS Desk, r.fingerprint AS Fingerprint, r.certificate AS Certificate FROM desks d JOIN recipient_keys r ON r.desk_id = d.id
+            WHERE d.id IN (SELECT desk_id FROM recipient_keys WHERE fingerprint = @Fingerprint) AND (@Desk::text IS NULL OR d.name = @Desk)
             ORDER BY d.name FOR UPDATE OF d
-            """, connection, transaction);
-        find.Parameters.AddWithValue("fingerprint", fingerprint);
-        find.Parameters.AddWithValue("desk", (object?)desk ?? DBNull.Value);
-        var keys = new List<(string Desk, string Fingerprint, bool Usable)>();
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                keys.Add((reader.GetString(0), reader.GetString(1), Judge(reader.GetFieldValue<byte[]>(2), now).IsUsable));
-            }
-        }
+            """, new { Fingerprint = fingerprint, Desk = desk }, transaction, cancellationToken).ConfigureAwait(false))
+            .Select(k => (k.Desk, k.Fingerprint, Usable: Judge(k.Certificate, now).IsUsable)).ToList();
 
         var desks = keys.Select(k => k.Desk).Distinct().ToList();
         // Taking a key that no longer works leaves a desk no worse off, even when it has nothing better.
@@ -112,12 +81,9 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
             return new KeyRemoval([], lastKeyOf);
         }
 
-        await using var delete = new NpgsqlCommand("""
-            DELETE FROM recipient_keys r USING desks d WHERE r.desk_id = d.id AND r.fingerprint = @fingerprint AND d.name = ANY(@desks)
-            """, connection, transaction);
-        delete.Parameters.AddWithValue("fingerprint", fingerprint);
-        delete.Parameters.AddWithValue("desks", desks.ToArray());
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync("""
+            DELETE FROM recipient_keys r USING desks d WHERE r.desk_id = d.id AND r.fingerprint = @Fingerprint AND d.name = ANY(@Desks)
+            """, new { Fingerprint = fingerprint, Desks = desks.ToArray() }, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new KeyRemoval(desks, []);
     }
@@ -126,44 +92,27 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
     public async Task<IReadOnlyList<StoredRecipient>> ListAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var command = dataSource.CreateCommand("""
-            SELECT d.name, r.fingerprint, r.added_at, r.certificate
+        var rows = await dataSource.QueryAsync<StoredKey>("""
+            SELECT d.name AS Desk, r.fingerprint AS Fingerprint, r.added_at AS AddedAt, r.certificate AS Certificate
             FROM recipient_keys r JOIN desks d ON d.id = r.desk_id
             ORDER BY d.name, r.added_at, r.fingerprint
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var recipients = new List<StoredRecipient>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var certificate = reader.GetFieldValue<byte[]>(3);
-            var verdict = Judge(certificate, now);
-            recipients.Add(new StoredRecipient(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), verdict));
-        }
-
-        return recipients;
+            """, null, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(row => new StoredRecipient(row.Desk, row.Fingerprint, row.AddedAt, Judge(row.Certificate, now)))];
     }
 
     /// <summary>A desk's id and the keys that can be encrypted to right now.</summary>
     public async Task<(Guid DeskId, IReadOnlyList<RecipientKey> Keys)> UsableKeysAsync(string desk, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var command = dataSource.CreateCommand("""
-            SELECT d.id, r.certificate FROM desks d LEFT JOIN recipient_keys r ON r.desk_id = d.id WHERE d.name = @desk
-            """);
-        command.Parameters.AddWithValue("desk", desk);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        Guid? deskId = null;
-        var keys = new List<RecipientKey>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var rows = await dataSource.QueryAsync<DeskCertificate>("""
+            SELECT d.id AS DeskId, r.certificate AS Certificate FROM desks d LEFT JOIN recipient_keys r ON r.desk_id = d.id WHERE d.name = @Desk
+            """, new { Desk = desk }, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
         {
-            deskId = reader.GetGuid(0);
-            if (!reader.IsDBNull(1) && Judge(reader.GetFieldValue<byte[]>(1), now).Key is { } key)
-            {
-                keys.Add(key);
-            }
+            throw new UnknownDeskException(desk);
         }
 
-        return deskId is { } id ? (id, keys) : throw new UnknownDeskException(desk);
+        return (rows[0].DeskId, [.. rows.Select(row => row.Certificate is null ? null : Judge(row.Certificate, now).Key).OfType<RecipientKey>()]);
     }
 
     private KeyVerdict Judge(byte[] certificate, DateTimeOffset now)
@@ -190,28 +139,19 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
         ArgumentNullException.ThrowIfNull(firstKey);
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9-]{0,62}$") || retentionDays is < 1 or > 3650)
         {
-            throw new KeyFileException("a desk name is 1 to 63 lower-case letters, digits or '-', and retention is 1 to 3650 days");
+            throw new DeskRefusedException(DeskRefusal.BadNameOrRetention, name);
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO desks (name, retention_days) VALUES (@name, @days) ON CONFLICT (name) DO NOTHING RETURNING id", connection, transaction))
+        if (await connection.ScalarAsync<Guid?>("INSERT INTO desks (name, retention_days) VALUES (@Name, @Days) ON CONFLICT (name) DO NOTHING RETURNING id",
+            new { Name = name, Days = retentionDays }, transaction, cancellationToken).ConfigureAwait(false) is not { } id)
         {
-            insert.Parameters.AddWithValue("name", name);
-            insert.Parameters.AddWithValue("days", retentionDays);
-            if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid id)
-            {
-                throw new KeyFileException($"there is already a desk named '{name}'");
-            }
-
-            await using var key = new NpgsqlCommand("INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@desk, @fingerprint, @certificate)",
-                connection, transaction);
-            key.Parameters.AddWithValue("desk", id);
-            key.Parameters.AddWithValue("fingerprint", firstKey.Fingerprint);
-            key.Parameters.AddWithValue("certificate", firstKey.GetEncoded());
-            await key.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            throw new DeskRefusedException(DeskRefusal.NameTaken, name);
         }
+
+        await connection.ExecuteAsync("INSERT INTO recipient_keys (desk_id, fingerprint, certificate) VALUES (@DeskId, @Fingerprint, @Certificate)",
+            new { DeskId = id, firstKey.Fingerprint, Certificate = firstKey.GetEncoded() }, transaction, cancellationToken).ConfigureAwait(false);
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -221,51 +161,62 @@ public sealed class RecipientStore(NpgsqlDataSource dataSource, TimeProvider clo
     {
         if (days is < 1 or > 3650)
         {
-            throw new KeyFileException("retention is 1 to 3650 days");
+            throw new DeskRefusedException(DeskRefusal.BadRetention, desk);
         }
 
-        await using var command = dataSource.CreateCommand("UPDATE desks SET retention_days = @days WHERE name = @desk");
-        command.Parameters.AddWithValue("desk", desk);
-        command.Parameters.AddWithValue("days", days);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        if (await dataSource.ExecuteAsync("UPDATE desks SET retention_days = @Days WHERE name = @Desk", new { Desk = desk, Days = days }, cancellationToken)
+            .ConfigureAwait(false) != 1)
         {
             throw new UnknownDeskException(desk);
         }
     }
 
-    public async Task<IReadOnlyList<(string Name, int RetentionDays)>> DesksAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT name, retention_days FROM desks ORDER BY name");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var desks = new List<(string, int)>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            desks.Add((reader.GetString(0), reader.GetInt32(1)));
-        }
-
-        return desks;
-    }
+    public async Task<IReadOnlyList<(string Name, int RetentionDays)>> DesksAsync(CancellationToken cancellationToken) =>
+        [.. (await dataSource.QueryAsync<DeskRetention>("SELECT name AS Name, retention_days AS RetentionDays FROM desks ORDER BY name", null, cancellationToken)
+            .ConfigureAwait(false)).Select(d => (d.Name, d.RetentionDays))];
 
     public Task<IReadOnlyList<string>> DeskNamesAsync(CancellationToken cancellationToken) => DeskNamesAsync(DeskScope.Everything, cancellationToken);
 
     /// <summary>The names of the desks in <paramref name="scope"/>: what an editor may filter their queue by.</summary>
-    public async Task<IReadOnlyList<string>> DeskNamesAsync(DeskScope scope, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> DeskNamesAsync(DeskScope scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        await using var command = dataSource.CreateCommand($"SELECT name FROM desks WHERE {scope.Condition("id")} ORDER BY name");
-        scope.AddParameter(command);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var names = new List<string>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
+        return dataSource.QueryAsync<string>($"SELECT name FROM desks WHERE {scope.Condition("id")} ORDER BY name", scope.Arguments(), cancellationToken);
     }
+
+    private sealed record DeskCertificate(Guid DeskId, byte[]? Certificate);
+
+    private sealed record DeskKey(string Desk, string Fingerprint, byte[] Certificate);
+
+    private sealed record StoredKey(string Desk, string Fingerprint, DateTimeOffset AddedAt, byte[] Certificate);
+
+    private sealed record DeskRetention(string Name, int RetentionDays);
 }
 
 /// <summary>The desks a key was removed from, or (and then nothing was removed) the desks it is the last usable key of.</summary>
 public sealed record KeyRemoval(IReadOnlyList<string> RemovedFrom, IReadOnlyList<string> LastUsableKeyOf);
 
-public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'");
+public sealed class UnknownDeskException(string desk) : Exception($"there is no desk named '{desk}'")
+{
+    public string Desk { get; } = desk;
+}
+
+public enum DeskRefusal
+{
+    BadNameOrRetention,
+    NameTaken,
+    BadRetention,
+}
+
+/// <summary>A desk change refused by the rules, with nothing changed; <see cref="Kind"/> says why for any language, the message in English.</summary>
+public sealed class DeskRefusedException(DeskRefusal kind, string desk) : Exception(kind switch
+{
+    DeskRefusal.BadNameOrRetention => "a desk name is 1 to 63 lower-case letters, digits or '-', and retention is 1 to 3650 days",
+    DeskRefusal.NameTaken => $"there is already a desk named '{desk}'",
+    _ => "retention is 1 to 3650 days",
+})
+{
+    public DeskRefusal Kind { get; } = kind;
+
+    public string Desk { get; } = desk;
+}

@@ -23,7 +23,7 @@ internal static class CommandErrors
         {
             return Fail(BadSettings, e is OptionsValidationException validation ? string.Join("; ", validation.Failures) : e.Message);
         }
-        catch (Exception e) when (e is KeyFileException or UnknownDeskException or StartupRefusedException or SecureIntake.Core.Editors.EditorRefusedException)
+        catch (Exception e) when (e is KeyFileException or UnknownDeskException or DeskRefusedException or StartupRefusedException or SecureIntake.Core.Editors.EditorRefusedException)
         {
             return Fail(Refused, e.Message);
         }

@@ -6,13 +6,16 @@ using Microsoft.AspNetCore.Routing;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
-using SecureIntake.Crypto.Keys;
 using SecureIntake.Web.Desk.Access;
 using SecureIntake.Web.Pages;
 
 namespace SecureIntake.Web.Desk;
 
-/// <summary>The admins' pages: the audit log, editors, desks and recipient keys. Every change is audited.</summary>
+/// <summary>
+/// The admins' pages: the audit log, editors, desks and recipient keys, doing what the command line does. Every change
+/// is audited. No secret is shown after the answer that made it: a new second factor is on that one page only, and a
+/// password an admin sets is never shown at all.
+/// </summary>
 internal static class AdminEndpoints
 {
     public static void MapAdmin(this RouteGroupBuilder reads, RouteGroupBuilder posts)
@@ -23,6 +26,7 @@ internal static class AdminEndpoints
         posts.MapPost("/admin/editors/add", AddEditorAsync);
         posts.MapPost("/admin/editors/disable", DisableEditorAsync);
         posts.MapPost("/admin/editors/reset-2fa", ResetTwoFactorAsync);
+        posts.MapPost("/admin/editors/set-password", SetPasswordAsync);
         posts.MapPost("/admin/editors/desks", ChangeDesksAsync);
         posts.MapPost("/admin/desks/add", AddDeskAsync);
         posts.MapPost("/admin/desks/retention", SetRetentionAsync);
@@ -47,31 +51,35 @@ internal static class AdminEndpoints
             var role = form["admin"] == "yes" ? EditorRole.Admin : EditorRole.Editor;
             var enrolment = await editors.AddAsync(form["name"] ?? "", role, form["password"] ?? "", cancellationToken);
             await membership.JoinAsync(user.Editor, enrolment.Editor.Name, desks, cancellationToken);
-            return await admin.ShowEnrolmentAsync(user, $"Editor {enrolment.Editor.Name} added to {string.Join(", ", desks)}.", enrolment, cancellationToken);
+            return await admin.ShowEnrolmentAsync(user, new DeskMessage("Admin_DoneEditorAdded", enrolment.Editor.Name, string.Join(", ", desks)), enrolment,
+                cancellationToken);
         }
-        catch (Exception e) when (e is EditorRefusedException or UnknownDeskException)
+        catch (Exception e) when (DeskMessage.Refusal(e) is { } refusal)
         {
-            return admin.Refused(user, e);
+            return admin.Refused(user, refusal);
         }
     }
 
-    /// <summary>As `editors desks NAME --join D --leave D`; each change is audited by the membership itself.</summary>
+    /// <summary>
+    /// As `editors desks NAME --join D --leave D`; each change is audited by the membership itself. The admin page posts
+    /// every desk it listed (<c>listed</c>) and ticks the editor's (<c>member</c>): the ones ticked are joined, the others left.
+    /// </summary>
     private static Task<Results<RedirectHttpResult, HtmlPage>> ChangeDesksAsync(DeskForm form, DeskUser user, DeskMembership membership, AdminPage admin,
         CancellationToken cancellationToken) =>
         admin.ChangeAsync(user, async () =>
         {
             var name = form["name"] ?? "";
-            var join = form.All("join");
-            var leave = form.All("leave");
-            if (join.Intersect(leave).FirstOrDefault() is { } both)
+            var join = form.All("listed").Count > 0 ? form.All("member") : form.All("join");
+            IReadOnlyList<string> leave = form.All("listed").Count > 0 ? [.. form.All("listed").Except(join, StringComparer.Ordinal)] : form.All("leave");
+            if (join.Intersect(leave, StringComparer.Ordinal).FirstOrDefault() is { } both)
             {
-                throw new EditorRefusedException($"desk '{both}' cannot be joined and left at once");
+                throw new EditorRefusedException(EditorRefusal.JoinAndLeave, both);
             }
 
             await membership.CheckDesksExistAsync([.. join, .. leave], cancellationToken);
             var joined = await membership.JoinAsync(user.Editor, name, join, cancellationToken);
             var left = await membership.LeaveAsync(user.Editor, name, leave, cancellationToken);
-            return $"Editor {name} joined {(joined.Count == 0 ? "no desk" : string.Join(", ", joined))} and left {(left.Count == 0 ? "no desk" : string.Join(", ", left))}.";
+            return [new DeskMessage("Admin_DoneDesks", EditorStore.NormalizeName(name), Desks(joined), Desks(left))];
         }, cancellationToken);
 
     private static Task<Results<RedirectHttpResult, HtmlPage>> DisableEditorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
@@ -82,11 +90,11 @@ internal static class AdminEndpoints
             if (form["op"] == "enable")
             {
                 await editors.EnableAsync(name, cancellationToken);
-                return $"Editor {name} enabled.";
+                return [new DeskMessage("Admin_DoneEnabled", name)];
             }
 
             await editors.DisableAsync(name, cancellationToken);
-            return $"Editor {name} disabled; their sessions ended.";
+            return [new DeskMessage("Admin_DoneDisabled", name)];
         }, cancellationToken);
 
     private static async Task<Results<RedirectHttpResult, HtmlPage>> ResetTwoFactorAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
@@ -95,13 +103,31 @@ internal static class AdminEndpoints
         try
         {
             var enrolment = await editors.ResetTwoFactorAsync(form["name"] ?? "", cancellationToken);
-            return await admin.ShowEnrolmentAsync(user, $"Second factor of {enrolment.Editor.Name} reset; their sessions ended.", enrolment, cancellationToken);
+            return await admin.ShowEnrolmentAsync(user, new DeskMessage("Admin_DoneTwoFactorReset", enrolment.Editor.Name), enrolment, cancellationToken);
         }
-        catch (EditorRefusedException e)
+        catch (Exception e) when (DeskMessage.Refusal(e) is { } refusal)
         {
-            return admin.Refused(user, e);
+            return admin.Refused(user, refusal);
         }
     }
+
+    /// <summary>
+    /// As `editors set-password NAME`, for an editor who lost theirs: typed twice, held to the password rules, never shown
+    /// back. Their sessions end, and at their next sign-in they must choose their own, since the admin knows this one.
+    /// </summary>
+    private static Task<Results<RedirectHttpResult, HtmlPage>> SetPasswordAsync(DeskForm form, DeskUser user, EditorStore editors, AdminPage admin,
+        CancellationToken cancellationToken) =>
+        admin.ChangeAsync(user, async () =>
+        {
+            var name = EditorStore.NormalizeName(form["name"] ?? "");
+            if (!string.Equals(form["password"], form["repeat"], StringComparison.Ordinal))
+            {
+                throw new EditorRefusedException(EditorRefusal.PasswordsDiffer);
+            }
+
+            await editors.SetPasswordByAdminAsync(name, form["password"] ?? "", cancellationToken);
+            return [new DeskMessage("Admin_DonePasswordSet", name)];
+        }, cancellationToken);
 
     /// <summary>A desk is created with its first key, by the same rules as `desks add`.</summary>
     private static Task<Results<RedirectHttpResult, HtmlPage>> AddDeskAsync(DeskForm form, DeskUser user, DeskRecipients keys, AdminPage admin,
@@ -115,7 +141,7 @@ internal static class AdminEndpoints
         admin.ChangeAsync(user, async () =>
         {
             await recipients.SetRetentionAsync(form["desk"] ?? "", Days(form), cancellationToken);
-            return $"Desk '{form["desk"]}' keeps submissions {Days(form)} days.";
+            return [new DeskMessage("Admin_DoneRetention", form["desk"] ?? "", Days(form))];
         }, cancellationToken);
 
     /// <summary>By the same rules as `keys add`: every new key usable or none is added; a revocation of a held key is merged.</summary>
@@ -132,16 +158,18 @@ internal static class AdminEndpoints
             Outcome(await keys.RemoveKeyAsync(form["fingerprint"] ?? "", QueueQuery.Blank(form["desk"]), cancellationToken)), cancellationToken);
 
     /// <summary>What a key change did, for the admin page and the audit log; a refusal by the rules changes nothing and is shown as such.</summary>
-    private static string Outcome(KeyChangeResult result)
+    private static IReadOnlyList<DeskMessage> Outcome(KeyChangeResult result)
     {
-        if (result.IsRefused)
+        if (result.Refused is { } refused)
         {
-            throw new KeyFileException(result.Refusal!);
+            throw new KeyChangeRefusedException(refused);
         }
 
-        var done = result.Changes.Count == 0 ? "No such key." : string.Join("; ", result.Changes.Select(change => change.Describe())) + ".";
-        return result.BlockingProblems.Count == 0 ? done : $"{done} Warning: {string.Join("; ", result.BlockingProblems)}";
+        IReadOnlyList<DeskMessage> done = result.Changes.Count == 0 ? [new DeskMessage("Admin_NoSuchKey")] : result.Changes.Select(DeskMessage.Change).ToList();
+        return [.. done, .. result.BlockedDesks.Select(desk => new DeskMessage("Admin_DeskBlocked", desk))];
     }
+
+    private static object Desks(IReadOnlyList<string> desks) => desks.Count == 0 ? new DeskMessage("Admin_NoDesk") : string.Join(", ", desks);
 
     private static int Days(DeskForm form) => int.TryParse(form["days"], out var days) ? days : 0;
 }

@@ -24,8 +24,7 @@ public static class DeskEndpoints
         endpoints.MapSignIn(accountPosts);
         editors.MapQueue(editorPosts);
         editors.MapSubmissions(editorPosts);
-        accountPosts.MapAccount();
-        account.MapCredentials(accountPosts);
+        account.MapAccount(accountPosts);
         admins.MapAdmin(adminPosts);
         endpoints.MapGroup("/desk/api").MapDeskApi();
         return endpoints;

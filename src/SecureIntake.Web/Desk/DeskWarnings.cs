@@ -6,15 +6,19 @@ using SecureIntake.Core.Triage;
 namespace SecureIntake.Web.Desk;
 
 /// <summary>What the queue shows above its rows: keys that need attention, failing components, retention coming due.</summary>
-internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus services, RetentionSweep retention, TimeProvider clock)
+internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus services, RetentionSweep retention, DeskPages pages, TimeProvider clock)
 {
-    /// <summary>Key warnings only for the desks the editor sees, so another desk's name and keys are not shown to them.</summary>
+    /// <summary>
+    /// Key warnings only for the desks the editor sees, so another desk's name and keys are not shown to them; the key and
+    /// retention warnings in the editor's language (a failing component's own report stays as the component wrote it).
+    /// </summary>
     public async Task<IReadOnlyList<string>> ListAsync(DeskScope scope, IReadOnlyList<string> desks, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var language = pages.Language;
         var warnings = (await recipients.ListAsync(cancellationToken))
             .Where(k => desks.Contains(k.Desk))
-            .Select(k => DeskPages.KeyWarning(k, now) is { } warning ? $"Recipient key {k.Fingerprint} of desk '{k.Desk}': {warning}" : null)
+            .Select(k => pages.KeyWarning(language, k, now) is { } warning ? pages.Text("Warning_Key", k.Fingerprint, k.Desk, warning) : null)
             .OfType<string>().ToList();
         foreach (var component in await services.ListAsync(cancellationToken))
         {
@@ -34,7 +38,7 @@ internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus serv
 
         if (await retention.DueSoonAsync(scope, cancellationToken) is > 0 and var due)
         {
-            warnings.Add($"{due} submission(s) reach their desk's retention within {RetentionSweep.WarningPeriod.TotalDays} days and will be deleted unless put on hold.");
+            warnings.Add(pages.Text("Warning_Retention", DeskText.Number(language, due), RetentionSweep.WarningPeriod.TotalDays));
         }
 
         return warnings;

@@ -34,7 +34,7 @@ internal static class SignInEndpoints
             case SignInResult.SignedIn signedIn:
                 var (token, _) = await sessions.StartAsync(signedIn.Editor, DeskSessionKind.Browser, context.RequestAborted);
                 DeskCookie.Set(context, token);
-                return TypedResults.Redirect(signedIn.MustRenewCredentials ? CredentialsEndpoints.Path : "/desk");
+                return TypedResults.Redirect(signedIn.MustRenewCredentials ? AccountEndpoints.Path : "/desk");
             case SignInResult.LockedOut lockedOut:
                 return pages.SignIn(tokens.Issue(context), pages.Text("SignIn_Locked", lockedOut.Until.UtcDateTime.ToString("t", pages.Language.Culture)),
                     StatusCodes.Status429TooManyRequests);

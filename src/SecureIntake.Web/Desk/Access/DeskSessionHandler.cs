@@ -56,7 +56,7 @@ internal sealed class DeskBrowserHandler(DeskSessions sessions, DeskPages pages,
     {
         if (Context.User.HasClaim(claim => claim.Type == DeskClaims.RenewalDue))
         {
-            Response.Redirect(CredentialsEndpoints.Path);
+            Response.Redirect(AccountEndpoints.Path);
             return Task.CompletedTask;
         }
 

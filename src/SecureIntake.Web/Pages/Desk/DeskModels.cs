@@ -32,8 +32,13 @@ public sealed record KeyRow(StoredRecipient Key, string? Warning);
 /// <summary>A second factor made just now, to be shown this once.</summary>
 public sealed record EnrolmentNotice(string EditorName, string Secret, string ProvisioningUri);
 
+/// <param name="Memberships">Each editor's desks by editor name (editors of no desk are absent).</param>
 public sealed record AdminModel(Language Language, Editor Editor, string FormToken, IReadOnlyList<Editor> Editors, IReadOnlyList<KeyRow> Keys,
-    IReadOnlyList<(string Name, int RetentionDays)> Desks, string? Message, EnrolmentNotice? Enrolment) : DeskModel(Language, Editor, FormToken);
+    IReadOnlyList<(string Name, int RetentionDays)> Desks, string? Message, EnrolmentNotice? Enrolment,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Memberships = null) : DeskModel(Language, Editor, FormToken)
+{
+    public bool IsMember(string editor, string desk) => Memberships is not null && Memberships.TryGetValue(editor, out var desks) && desks.Contains(desk);
+}
 
 public sealed record ProblemModel(Language Language, Editor? Editor, string? FormToken, string Title, string Detail) : DeskModel(Language, Editor, FormToken);
 
