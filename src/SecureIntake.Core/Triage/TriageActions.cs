@@ -6,6 +6,7 @@ using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Triage;
 
@@ -37,41 +38,17 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             return null;
         }
 
-        var items = new List<SubmissionItem>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number FROM submission_items
-            WHERE submission_id = @id ORDER BY added_at, batch_id, kind = 'manifest', id
-            """))
-        {
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                items.Add(new SubmissionItem(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4),
-                    reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetInt32(6)));
-            }
-        }
-
-        var events = new List<SubmissionEvent>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT v.at, e.name, v.change FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @id ORDER BY v.id
-            """))
-        {
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                events.Add(new SubmissionEvent(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
-            }
-        }
-
-        bool canReply;
-        await using (var command = dataSource.CreateCommand("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @id"))
-        {
-            command.Parameters.AddWithValue("id", id);
-            canReply = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-
+        var items = await dataSource.QueryAsync<SubmissionItem>("""
+            SELECT id AS Id, batch_id AS BatchId, author AS Author, kind AS Kind, ciphertext_bytes AS CiphertextBytes, added_at AS AddedAt,
+                   reply_number AS ReplyNumber
+            FROM submission_items WHERE submission_id = @Id ORDER BY added_at, batch_id, kind = 'manifest', id
+            """, new { Id = id }, cancellationToken).ConfigureAwait(false);
+        var events = await dataSource.QueryAsync<SubmissionEvent>("""
+            SELECT v.at AS At, e.name AS Editor, v.change AS Change
+            FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @Id ORDER BY v.id
+            """, new { Id = id }, cancellationToken).ConfigureAwait(false);
+        var canReply = await dataSource.ScalarAsync<bool>("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @Id", new { Id = id },
+            cancellationToken).ConfigureAwait(false);
         return new SubmissionDetails(row, items, events, canReply);
     }
 
@@ -83,10 +60,8 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(scope);
-        await using var command = dataSource.CreateCommand($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @id AND {scope.Condition("desk_id")}");
-        command.Parameters.AddWithValue("id", id);
-        scope.AddParameter(command);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        if (await dataSource.ExecuteAsync($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @Id AND {scope.Condition("desk_id")}",
+            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) != 1)
         {
             return false;
         }
@@ -98,56 +73,52 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     public Task SetStatusAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
         !TriageListing.Statuses.Contains(status)
             ? throw new TriageRefusedException($"'{status}' is not a status")
-            : ChangeAsync(by, scope, ids, "UPDATE submissions SET status = @value WHERE id = @id AND status <> @value", status, $"status: {status}", cancellationToken);
+            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", status, $"status: {status}", cancellationToken);
 
     public Task SetPriorityAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
         !TriageListing.Priorities.Contains(priority)
             ? throw new TriageRefusedException($"'{priority}' is not a priority")
-            : ChangeAsync(by, scope, ids, "UPDATE submissions SET priority = @value WHERE id = @id AND priority <> @value", priority, $"priority: {priority}",
-                cancellationToken);
+            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", priority, $"priority: {priority}", cancellationToken);
 
     /// <summary>Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty.</summary>
     public async Task AssignAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(editorName))
         {
-            await ChangeAsync(by, scope, ids, "UPDATE submissions SET assignee_id = NULL WHERE id = @id AND assignee_id IS NOT NULL", "", "unassigned", cancellationToken)
-                .ConfigureAwait(false);
+            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", "", "unassigned", cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var name = EditorStore.NormalizeName(editorName);
-        await using var find = dataSource.CreateCommand("SELECT id FROM editors WHERE name = @name AND NOT disabled");
-        find.Parameters.AddWithValue("name", name);
-        if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid)
+        if (await dataSource.ScalarAsync<Guid?>("SELECT id FROM editors WHERE name = @Name AND NOT disabled", new { Name = name }, cancellationToken)
+            .ConfigureAwait(false) is null)
         {
             throw new TriageRefusedException($"there is no active editor named '{name}'");
         }
 
         await ChangeAsync(by, scope, ids, """
-            UPDATE submissions SET assignee_id = (SELECT id FROM editors WHERE name = @value)
-            WHERE id = @id AND assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @value)
+            SET assignee_id = (SELECT id FROM editors WHERE name = @Value) WHERE assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @Value)
             """, name, $"assigned to {name}", cancellationToken).ConfigureAwait(false);
     }
 
     public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_append(tags, @value) WHERE id = @id AND NOT tags @> ARRAY[@value]::text[]",
-            tag, $"tag added: {tag}", cancellationToken);
+        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", tag, $"tag added: {tag}",
+            cancellationToken);
     }
 
     public Task RemoveTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_remove(tags, @value) WHERE id = @id AND tags @> ARRAY[@value]::text[]",
-            tag, $"tag removed: {tag}", cancellationToken);
+        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", tag, $"tag removed: {tag}",
+            cancellationToken);
     }
 
     /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
     public Task SetHoldAsync(Editor by, DeskScope scope, Guid id, bool hold, CancellationToken cancellationToken) =>
-        ChangeAsync(by, scope, [id], "UPDATE submissions SET on_hold = @value::boolean WHERE id = @id AND on_hold <> @value::boolean",
-            hold ? "true" : "false", hold ? "put on hold" : "hold lifted", cancellationToken);
+        ChangeAsync(by, scope, [id], "SET on_hold = @Value::boolean WHERE on_hold <> @Value::boolean", hold ? "true" : "false",
+            hold ? "put on hold" : "hold lifted", cancellationToken);
 
     /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
     public async Task AddNoteAsync(Editor by, DeskScope scope, Guid id, string text, CancellationToken cancellationToken)
@@ -160,14 +131,8 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             throw new TriageRefusedException($"a note has some text and at most {MaxNoteCharacters} characters");
         }
 
-        string desk;
-        await using (var command = dataSource.CreateCommand($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id AND {scope.Condition("s.desk_id")}"))
-        {
-            command.Parameters.AddWithValue("id", id);
-            scope.AddParameter(command);
-            desk = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? throw new SubmissionNotFoundException();
-        }
-
+        var desk = await dataSource.ScalarAsync<string>($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
+            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
         var (_, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
@@ -184,20 +149,14 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var insert = new NpgsqlCommand("""
+            var note = new { Item = blob.Id, Id = id, Bytes = blob.CiphertextBytes, Minute = SubmissionWriter.ToMinute(clock.GetUtcNow()) };
+            await connection.ExecuteAsync("""
                 INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
-                VALUES (@item, @id, @item, 'editor', 'note', @bytes, @minute);
-                UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id;
-                """, connection, transaction))
-            {
-                insert.Parameters.AddWithValue("item", blob.Id);
-                insert.Parameters.AddWithValue("id", id);
-                insert.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
-                insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await RecordAsync(connection, transaction, by, id, "note added", cancellationToken).ConfigureAwait(false);
+                VALUES (@Item, @Id, @Item, 'editor', 'note', @Bytes, @Minute)
+                """, note, transaction, cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @Bytes WHERE id = @Id", note, transaction, cancellationToken)
+                .ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], "note added", cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -217,7 +176,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            await RecordAsync(connection, transaction, by, id, $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -230,22 +189,14 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     /// </summary>
     public async Task DeleteAsync(Editor? by, DeskScope scope, Guid id, string reason, CancellationToken cancellationToken)
     {
-        var itemIds = new List<Guid>();
+        IReadOnlyList<Guid> itemIds;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            await using (var command = new NpgsqlCommand("DELETE FROM submission_items WHERE submission_id = @id RETURNING id; DELETE FROM submissions WHERE id = @id;",
-                connection, transaction))
-            {
-                command.Parameters.AddWithValue("id", id);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    itemIds.Add(reader.GetGuid(0));
-                }
-            }
-
+            itemIds = await connection.QueryAsync<Guid>("DELETE FROM submission_items WHERE submission_id = @Id RETURNING id", new { Id = id }, transaction,
+                cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync("DELETE FROM submissions WHERE id = @Id", new { Id = id }, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -261,28 +212,28 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await audit.WriteAsync(new AuditEntry(by?.Id, by?.Name, "deleted", id, reason), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string sql, string value, string change,
+    /// <summary>
+    /// Applies <paramref name="update"/> ("SET ... WHERE the value differs") to every submission named, in one
+    /// transaction; only those it changed get a history entry and an audit entry.
+    /// </summary>
+    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string update, string value, string change,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(ids);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await RequireInScopeAsync(connection, transaction, scope, ids, cancellationToken).ConfigureAwait(false);
-        var changed = new List<Guid>();
-        foreach (var id in ids.Distinct())
+        var wanted = ids.Distinct().ToArray();
+        IReadOnlyList<Guid> changed;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            command.Parameters.AddWithValue("id", id);
-            command.Parameters.AddWithValue("value", value);
-            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            {
-                await RecordAsync(connection, transaction, by, id, change, cancellationToken).ConfigureAwait(false);
-                changed.Add(id);
-            }
+            await RequireInScopeAsync(connection, transaction, scope, wanted, cancellationToken).ConfigureAwait(false);
+            var updated = (await connection.QueryAsync<Guid>($"UPDATE submissions {update} AND id = ANY(@Ids) RETURNING id", new { Ids = wanted, Value = value },
+                transaction, cancellationToken).ConfigureAwait(false)).ToHashSet();
+            changed = [.. wanted.Where(updated.Contains)];
+            await RecordAsync(connection, transaction, by, changed, change, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in changed)
         {
             await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, change), cancellationToken).ConfigureAwait(false);
@@ -303,26 +254,22 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             return;
         }
 
-        await using var command = new NpgsqlCommand(
-            $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@ids) AND {scope.Condition("desk_id")} FOR UPDATE) found", connection, transaction);
-        command.Parameters.AddWithValue("ids", wanted);
-        scope.AddParameter(command);
-        if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! != wanted.Length)
+        var found = await connection.ScalarAsync<long>(
+            $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@Ids) AND {scope.Condition("desk_id")} FOR UPDATE) found",
+            new ScopedArgs(scope, new { Ids = wanted }), transaction, cancellationToken).ConfigureAwait(false);
+        if (found != wanted.Length)
         {
             throw new SubmissionNotFoundException();
         }
     }
 
-    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, Guid id, string change, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("INSERT INTO submission_events (submission_id, editor_id, at, change) VALUES (@id, @editor, @at, @change)",
-            connection, transaction);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("editor", by.Id);
-        command.Parameters.AddWithValue("at", clock.GetUtcNow());
-        command.Parameters.AddWithValue("change", change);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>One history entry per submission in <paramref name="ids"/>, all at the same moment.</summary>
+    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, IReadOnlyList<Guid> ids, string change,
+        CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync("""
+            INSERT INTO submission_events (submission_id, editor_id, at, change)
+            SELECT submission_id, @Editor, @At, @Change FROM unnest(@Ids) WITH ORDINALITY AS named (submission_id, n) ORDER BY n
+            """, new { Ids = ids.ToArray(), Editor = by.Id, At = clock.GetUtcNow(), Change = change }, transaction, cancellationToken).ConfigureAwait(false);
 
     private static string ValidTag(string tag)
     {
