@@ -73,52 +73,65 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     public Task SetStatusAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
         !TriageListing.Statuses.Contains(status)
             ? throw new TriageRefusedException($"'{status}' is not a status")
-            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", status, $"status: {status}", cancellationToken);
+            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", status, $"status: {status}", null, cancellationToken);
 
     public Task SetPriorityAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
         !TriageListing.Priorities.Contains(priority)
             ? throw new TriageRefusedException($"'{priority}' is not a priority")
-            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", priority, $"priority: {priority}", cancellationToken);
+            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", priority, $"priority: {priority}", null, cancellationToken);
 
-    /// <summary>Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty.</summary>
+    /// <summary>
+    /// Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty. An editor who is not a
+    /// member of a submission's desk cannot be given it (admins belong to every desk): one such submission in the
+    /// selection refuses the lot, and nothing changes.
+    /// </summary>
     public async Task AssignAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(editorName))
         {
-            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", "", "unassigned", cancellationToken).ConfigureAwait(false);
+            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", "", "unassigned", null, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var name = EditorStore.NormalizeName(editorName);
-        if (await dataSource.ScalarAsync<Guid?>("SELECT id FROM editors WHERE name = @Name AND NOT disabled", new { Name = name }, cancellationToken)
-            .ConfigureAwait(false) is null)
-        {
-            throw new TriageRefusedException($"there is no active editor named '{name}'");
-        }
-
         await ChangeAsync(by, scope, ids, """
             SET assignee_id = (SELECT id FROM editors WHERE name = @Value) WHERE assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @Value)
-            """, name, $"assigned to {name}", cancellationToken).ConfigureAwait(false);
+            """, name, $"assigned to {name}", (connection, transaction, wanted) => RequireAssignableAsync(connection, transaction, name, wanted, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The names of the active editors a submission can be given to: members of its desk, and admins. Empty when it
+    /// does not exist or is outside <paramref name="scope"/>.
+    /// </summary>
+    public Task<IReadOnlyList<string>> AssignableAsync(DeskScope scope, Guid id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return dataSource.QueryAsync<string>($"""
+            SELECT e.name FROM editors e JOIN submissions s ON s.id = @Id AND {scope.Condition("s.desk_id")}
+            WHERE NOT e.disabled AND (e.role = 'admin' OR EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = e.id AND m.desk_id = s.desk_id))
+            ORDER BY e.name
+            """, new ScopedArgs(scope, new { Id = id }), cancellationToken);
     }
 
     public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", tag, $"tag added: {tag}",
+        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", tag, $"tag added: {tag}", null,
             cancellationToken);
     }
 
     public Task RemoveTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", tag, $"tag removed: {tag}",
+        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", tag, $"tag removed: {tag}", null,
             cancellationToken);
     }
 
     /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
     public Task SetHoldAsync(Editor by, DeskScope scope, Guid id, bool hold, CancellationToken cancellationToken) =>
         ChangeAsync(by, scope, [id], "SET on_hold = @Value::boolean WHERE on_hold <> @Value::boolean", hold ? "true" : "false",
-            hold ? "put on hold" : "hold lifted", cancellationToken);
+            hold ? "put on hold" : "hold lifted", null, cancellationToken);
 
     /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
     public async Task AddNoteAsync(Editor by, DeskScope scope, Guid id, string text, CancellationToken cancellationToken)
@@ -217,7 +230,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     /// transaction; only those it changed get a history entry and an audit entry.
     /// </summary>
     private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string update, string value, string change,
-        CancellationToken cancellationToken)
+        Func<NpgsqlConnection, NpgsqlTransaction, Guid[], Task>? check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(ids);
@@ -227,6 +240,11 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, wanted, cancellationToken).ConfigureAwait(false);
+            if (check is not null)
+            {
+                await check(connection, transaction, wanted).ConfigureAwait(false);
+            }
+
             var updated = (await connection.QueryAsync<Guid>($"UPDATE submissions {update} AND id = ANY(@Ids) RETURNING id", new { Ids = wanted, Value = value },
                 transaction, cancellationToken).ConfigureAwait(false)).ToHashSet();
             changed = [.. wanted.Where(updated.Contains)];
@@ -263,6 +281,32 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         }
     }
 
+    /// <summary>
+    /// Refuses unless <paramref name="name"/> is an active editor who may be given every submission in <paramref name="ids"/>
+    /// (already locked): an admin, or a member of each one's desk. The refusal names the first desk they are not on.
+    /// </summary>
+    private static async Task RequireAssignableAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, Guid[] ids,
+        CancellationToken cancellationToken)
+    {
+        // FOR SHARE: the editor cannot be disabled or lose the admin role between this check and the commit.
+        var assignee = await connection.QuerySingleOrDefaultAsync<Assignee>("SELECT id AS Id, role = 'admin' AS IsAdmin FROM editors WHERE name = @Name AND NOT disabled FOR SHARE",
+            new { Name = name }, transaction, cancellationToken).ConfigureAwait(false)
+            ?? throw new TriageRefusedException($"there is no active editor named '{name}'");
+        if (assignee.IsAdmin)
+        {
+            return;
+        }
+
+        if (await connection.ScalarAsync<string>("""
+            SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id
+            WHERE s.id = ANY(@Ids) AND NOT EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = @Editor AND m.desk_id = s.desk_id)
+            ORDER BY d.name LIMIT 1
+            """, new { Ids = ids, Editor = assignee.Id }, transaction, cancellationToken).ConfigureAwait(false) is { } desk)
+        {
+            throw new TriageRefusedException($"'{name}' is not a member of desk '{desk}', so cannot be assigned its submissions; nothing was changed");
+        }
+    }
+
     /// <summary>One history entry per submission in <paramref name="ids"/>, all at the same moment.</summary>
     private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, IReadOnlyList<Guid> ids, string change,
         CancellationToken cancellationToken) =>
@@ -276,6 +320,8 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         tag = (tag ?? "").Trim().ToLowerInvariant();
         return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException("a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
     }
+
+    private sealed record Assignee(Guid Id, bool IsAdmin);
 
     [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N} _-]{0,31}$")]
     private static partial Regex TagPattern();
