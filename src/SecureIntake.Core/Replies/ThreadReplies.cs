@@ -33,12 +33,12 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new ReplyRefusedException("a reply needs some text");
+            throw new ReplyRefusedException(TriageRefusal.ReplyEmpty, "a reply needs some text");
         }
 
         if (text.Length > MaxReplyCharacters)
         {
-            throw new ReplyRefusedException($"a reply is at most {MaxReplyCharacters} characters");
+            throw new ReplyRefusedException(TriageRefusal.ReplyTooLong, $"a reply is at most {MaxReplyCharacters} characters", MaxReplyCharacters);
         }
 
         var (desk, certificate) = await ThreadAsync(scope, submissionId, cancellationToken).ConfigureAwait(false);
@@ -118,7 +118,7 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
             $"SELECT d.name AS Desk, s.reply_certificate AS Certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
             new ScopedArgs(scope, new { Id = submissionId }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
         return thread.Certificate is null
-            ? throw new ReplyRefusedException("this submission came without a codename, so the witness cannot read a reply")
+            ? throw new ReplyRefusedException(TriageRefusal.ReplyWithoutCodename, "this submission came without a codename, so the witness cannot read a reply")
             : (thread.Desk, thread.Certificate);
     }
 
@@ -154,4 +154,5 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
 /// <summary>One reply as the witness reads it; the time is only to the minute, as everything stored.</summary>
 public sealed record ThreadReply(int Number, DateTimeOffset WrittenAt, string Text);
 
-public sealed class ReplyRefusedException(string message) : Exception(message);
+/// <summary>A reply that was refused, and not stored; worded on the desk like every <see cref="TriageRefusedException"/>.</summary>
+public sealed class ReplyRefusedException(TriageRefusal refusal, string message, params object[] arguments) : TriageRefusedException(refusal, message, arguments);

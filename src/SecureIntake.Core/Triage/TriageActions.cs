@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -12,7 +13,24 @@ namespace SecureIntake.Core.Triage;
 
 public sealed record SubmissionItem(Guid Id, Guid BatchId, string Author, string Kind, long CiphertextBytes, DateTimeOffset AddedAt, int? ReplyNumber);
 
-public sealed record SubmissionEvent(DateTimeOffset At, string? Editor, string Change);
+/// <summary>
+/// One entry of a submission's history: what happened (<paramref name="Kind"/>, one of the constants here) and to what
+/// (<paramref name="Value"/>: a status, a priority, an editor's name, a tag or a reply's number), for the desk to word
+/// in each reader's language. Entries written before migration 0013 have no kind, only their English <paramref name="Text"/>.
+/// </summary>
+public sealed record SubmissionEvent(DateTimeOffset At, string? Editor, string? Kind, string? Value, string? Text)
+{
+    public const string Status = "status";
+    public const string Priority = "priority";
+    public const string Assigned = "assigned";
+    public const string Unassigned = "unassigned";
+    public const string TagAdded = "tag-added";
+    public const string TagRemoved = "tag-removed";
+    public const string HoldPut = "hold-put";
+    public const string HoldLifted = "hold-lifted";
+    public const string NoteAdded = "note-added";
+    public const string ReplySent = "reply-sent";
+}
 
 public sealed record SubmissionDetails(QueueRow Row, IReadOnlyList<SubmissionItem> Items, IReadOnlyList<SubmissionEvent> Events, bool CanReply);
 
@@ -44,7 +62,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             FROM submission_items WHERE submission_id = @Id ORDER BY added_at, batch_id, kind = 'manifest', id
             """, new { Id = id }, cancellationToken).ConfigureAwait(false);
         var events = await dataSource.QueryAsync<SubmissionEvent>("""
-            SELECT v.at AS At, e.name AS Editor, v.change AS Change
+            SELECT v.at AS At, e.name AS Editor, v.kind AS Kind, v.value AS Value, v.change AS Text
             FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @Id ORDER BY v.id
             """, new { Id = id }, cancellationToken).ConfigureAwait(false);
         var canReply = await dataSource.ScalarAsync<bool>("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @Id", new { Id = id },
@@ -72,13 +90,15 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
 
     public Task SetStatusAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
         !TriageListing.Statuses.Contains(status)
-            ? throw new TriageRefusedException($"'{status}' is not a status")
-            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", status, $"status: {status}", null, cancellationToken);
+            ? throw new TriageRefusedException(TriageRefusal.NotAStatus, $"'{status}' is not a status", status)
+            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", new(SubmissionEvent.Status, status), $"status: {status}", null,
+                cancellationToken);
 
     public Task SetPriorityAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
         !TriageListing.Priorities.Contains(priority)
-            ? throw new TriageRefusedException($"'{priority}' is not a priority")
-            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", priority, $"priority: {priority}", null, cancellationToken);
+            ? throw new TriageRefusedException(TriageRefusal.NotAPriority, $"'{priority}' is not a priority", priority)
+            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", new(SubmissionEvent.Priority, priority), $"priority: {priority}", null,
+                cancellationToken);
 
     /// <summary>
     /// Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty. An editor who is not a
@@ -89,14 +109,15 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     {
         if (string.IsNullOrWhiteSpace(editorName))
         {
-            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", "", "unassigned", null, cancellationToken).ConfigureAwait(false);
+            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", new(SubmissionEvent.Unassigned, null), "unassigned", null,
+                cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var name = EditorStore.NormalizeName(editorName);
         await ChangeAsync(by, scope, ids, """
             SET assignee_id = (SELECT id FROM editors WHERE name = @Value) WHERE assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @Value)
-            """, name, $"assigned to {name}", (connection, transaction, wanted) => RequireAssignableAsync(connection, transaction, name, wanted, cancellationToken),
+            """, new(SubmissionEvent.Assigned, name), $"assigned to {name}", (connection, transaction, wanted) => RequireAssignableAsync(connection, transaction, name, wanted, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -117,21 +138,21 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", tag, $"tag added: {tag}", null,
+        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", new(SubmissionEvent.TagAdded, tag), $"tag added: {tag}", null,
             cancellationToken);
     }
 
     public Task RemoveTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", tag, $"tag removed: {tag}", null,
+        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", new(SubmissionEvent.TagRemoved, tag), $"tag removed: {tag}", null,
             cancellationToken);
     }
 
     /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
     public Task SetHoldAsync(Editor by, DeskScope scope, Guid id, bool hold, CancellationToken cancellationToken) =>
-        ChangeAsync(by, scope, [id], "SET on_hold = @Value::boolean WHERE on_hold <> @Value::boolean", hold ? "true" : "false",
-            hold ? "put on hold" : "hold lifted", null, cancellationToken);
+        ChangeAsync(by, scope, [id], "SET on_hold = @Value::boolean WHERE on_hold <> @Value::boolean",
+            new(hold ? SubmissionEvent.HoldPut : SubmissionEvent.HoldLifted, hold ? "true" : "false"), hold ? "put on hold" : "hold lifted", null, cancellationToken);
 
     /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
     public async Task AddNoteAsync(Editor by, DeskScope scope, Guid id, string text, CancellationToken cancellationToken)
@@ -141,7 +162,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text) || text.Length > MaxNoteCharacters)
         {
-            throw new TriageRefusedException($"a note has some text and at most {MaxNoteCharacters} characters");
+            throw new TriageRefusedException(TriageRefusal.NoteLength, $"a note has some text and at most {MaxNoteCharacters} characters", MaxNoteCharacters);
         }
 
         var desk = await dataSource.ScalarAsync<string>($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
@@ -169,7 +190,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
                 """, note, transaction, cancellationToken).ConfigureAwait(false);
             await connection.ExecuteAsync("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @Bytes WHERE id = @Id", note, transaction, cancellationToken)
                 .ConfigureAwait(false);
-            await RecordAsync(connection, transaction, by, [id], "note added", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], new(SubmissionEvent.NoteAdded, null), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -189,7 +210,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            await RecordAsync(connection, transaction, by, [id], $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], new(SubmissionEvent.ReplySent, number.ToString(CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -229,7 +250,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     /// Applies <paramref name="update"/> ("SET ... WHERE the value differs") to every submission named, in one
     /// transaction; only those it changed get a history entry and an audit entry.
     /// </summary>
-    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string update, string value, string change,
+    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string update, Change change, string audited,
         Func<NpgsqlConnection, NpgsqlTransaction, Guid[], Task>? check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
@@ -245,7 +266,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
                 await check(connection, transaction, wanted).ConfigureAwait(false);
             }
 
-            var updated = (await connection.QueryAsync<Guid>($"UPDATE submissions {update} AND id = ANY(@Ids) RETURNING id", new { Ids = wanted, Value = value },
+            var updated = (await connection.QueryAsync<Guid>($"UPDATE submissions {update} AND id = ANY(@Ids) RETURNING id", new { Ids = wanted, change.Value },
                 transaction, cancellationToken).ConfigureAwait(false)).ToHashSet();
             changed = [.. wanted.Where(updated.Contains)];
             await RecordAsync(connection, transaction, by, changed, change, cancellationToken).ConfigureAwait(false);
@@ -254,7 +275,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
 
         foreach (var id in changed)
         {
-            await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, change), cancellationToken).ConfigureAwait(false);
+            await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, audited), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -291,7 +312,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         // FOR SHARE: the editor cannot be disabled or lose the admin role between this check and the commit.
         var assignee = await connection.QuerySingleOrDefaultAsync<Assignee>("SELECT id AS Id, role = 'admin' AS IsAdmin FROM editors WHERE name = @Name AND NOT disabled FOR SHARE",
             new { Name = name }, transaction, cancellationToken).ConfigureAwait(false)
-            ?? throw new TriageRefusedException($"there is no active editor named '{name}'");
+            ?? throw new TriageRefusedException(TriageRefusal.NoSuchEditor, $"there is no active editor named '{name}'", name);
         if (assignee.IsAdmin)
         {
             return;
@@ -303,34 +324,79 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             ORDER BY d.name LIMIT 1
             """, new { Ids = ids, Editor = assignee.Id }, transaction, cancellationToken).ConfigureAwait(false) is { } desk)
         {
-            throw new TriageRefusedException($"'{name}' is not a member of desk '{desk}', so cannot be assigned its submissions; nothing was changed");
+            throw new TriageRefusedException(TriageRefusal.NotDeskMember, $"'{name}' is not a member of desk '{desk}', so cannot be assigned its submissions; nothing was changed",
+                name, desk);
         }
     }
 
     /// <summary>One history entry per submission in <paramref name="ids"/>, all at the same moment.</summary>
-    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, IReadOnlyList<Guid> ids, string change,
+    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, IReadOnlyList<Guid> ids, Change change,
         CancellationToken cancellationToken) =>
         await connection.ExecuteAsync("""
-            INSERT INTO submission_events (submission_id, editor_id, at, change)
-            SELECT submission_id, @Editor, @At, @Change FROM unnest(@Ids) WITH ORDINALITY AS named (submission_id, n) ORDER BY n
-            """, new { Ids = ids.ToArray(), Editor = by.Id, At = clock.GetUtcNow(), Change = change }, transaction, cancellationToken).ConfigureAwait(false);
+            INSERT INTO submission_events (submission_id, editor_id, at, kind, value)
+            SELECT submission_id, @Editor, @At, @Kind, @Value FROM unnest(@Ids) WITH ORDINALITY AS named (submission_id, n) ORDER BY n
+            """, new { Ids = ids.ToArray(), Editor = by.Id, At = clock.GetUtcNow(), change.Kind, change.Value }, transaction, cancellationToken).ConfigureAwait(false);
 
     private static string ValidTag(string tag)
     {
         tag = (tag ?? "").Trim().ToLowerInvariant();
-        return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException("a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
+        return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException(TriageRefusal.BadTag, "a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
     }
 
     private sealed record Assignee(Guid Id, bool IsAdmin);
+
+    /// <summary>A history entry's kind and value (see <see cref="SubmissionEvent"/>); also the value the change's SQL sets.</summary>
+    private sealed record Change(string Kind, string? Value);
 
     [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N} _-]{0,31}$")]
     private static partial Regex TagPattern();
 }
 
-public class TriageRefusedException(string message) : Exception(message);
+/// <summary>Why a triage action or a reply was refused; the desk words each in the editor's language.</summary>
+public enum TriageRefusal
+{
+    /// <summary>{0}: the value given.</summary>
+    NotAStatus,
+
+    /// <summary>{0}: the value given.</summary>
+    NotAPriority,
+
+    /// <summary>{0}: the name given.</summary>
+    NoSuchEditor,
+
+    /// <summary>{0}: the editor's name; {1}: the first desk of the selection they are not a member of.</summary>
+    NotDeskMember,
+
+    BadTag,
+
+    /// <summary>{0}: the most characters a note may have.</summary>
+    NoteLength,
+
+    ReplyEmpty,
+
+    /// <summary>{0}: the most characters a reply may have.</summary>
+    ReplyTooLong,
+
+    ReplyWithoutCodename,
+
+    UnknownAction,
+
+    NoSuchSubmission,
+}
+
+/// <summary>
+/// A refused triage action: nothing changed. <see cref="Exception.Message"/> is English, for logs and the API;
+/// <see cref="Refusal"/> and <see cref="Arguments"/> let the desk say it in the editor's language.
+/// </summary>
+public class TriageRefusedException(TriageRefusal refusal, string message, params object[] arguments) : Exception(message)
+{
+    public TriageRefusal Refusal { get; } = refusal;
+
+    public IReadOnlyList<object> Arguments { get; } = arguments;
+}
 
 /// <summary>
 /// A submission that does not exist, or that is outside the asker's desks: the two are never told apart (the
 /// desk answers 404 for both).
 /// </summary>
-public sealed class SubmissionNotFoundException() : TriageRefusedException("there is no such submission");
+public sealed class SubmissionNotFoundException() : TriageRefusedException(TriageRefusal.NoSuchSubmission, "there is no such submission");

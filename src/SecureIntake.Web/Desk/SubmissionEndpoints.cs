@@ -45,7 +45,10 @@ internal static class SubmissionEndpoints
         }
 
         await actions.MarkSeenAsync(user.Editor, user.Scope, id, cancellationToken);
-        return pages.Submission(user.Editor, user.FormToken, details, await editors.ListAsync(cancellationToken), QueueQuery.Blank(done));
+        // Only those who may be given it: members of its desk, and admins.
+        var assignable = (await actions.AssignableAsync(user.Scope, id, cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var editorList = (await editors.ListAsync(cancellationToken)).Where(e => assignable.Contains(e.Name)).ToList();
+        return pages.Submission(user.Editor, user.FormToken, details, editorList, QueueQuery.Blank(done));
     }
 
     private static async Task<IResult> DownloadItemAsync(Guid id, Guid item, DeskUser user, TriageActions actions, TriageListing queue, BlobStore blobs, AuditLog audit,
@@ -91,6 +94,15 @@ internal static class SubmissionEndpoints
         var row = details.Row;
         return await ActAsync(id, user, pages, async () =>
         {
+            // The assignment goes first: it is the one a valid form can still have refused (an editor not on the desk), and
+            // then nothing else of the form may have changed. What was done is still said in the form's order.
+            string? assigned = null;
+            if (form["assignee"] is { } assignee && assignee != (row.Assignee ?? ""))
+            {
+                await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
+                assigned = assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee);
+            }
+
             var done = new List<string>();
             if (form["status"] is { Length: > 0 } status && status != row.Status)
             {
@@ -98,10 +110,9 @@ internal static class SubmissionEndpoints
                 done.Add(pages.Text("Done_Status", pages.Value("Status", status)));
             }
 
-            if (form["assignee"] is { } assignee && assignee != (row.Assignee ?? ""))
+            if (assigned is not null)
             {
-                await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
-                done.Add(assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee));
+                done.Add(assigned);
             }
 
             if (form["priority"] is { Length: > 0 } priority && priority != row.Priority)
@@ -207,11 +218,23 @@ internal static class SubmissionEndpoints
         {
             return NotFound(user, pages, pages.Text("NotFound_Submission"));
         }
-        catch (Exception e) when (e is TriageRefusedException or ReplyRefusedException or IntakeRefusedException or UnknownDeskException)
+        catch (Exception e) when (e is TriageRefusedException or IntakeRefusedException or UnknownDeskException)
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), e.Message);
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), pages.Refusal(e));
         }
     }
+
+    /// <summary>
+    /// Why Core refused an action, in the editor's language: Core names the refusal and its arguments, the desk's texts
+    /// word it (Core's own message is English, for logs and the API).
+    /// </summary>
+    internal static string Refusal(this DeskPages pages, Exception refusal) => refusal switch
+    {
+        SubmissionNotFoundException => pages.Text("NotFound_Submission"),
+        TriageRefusedException triage => pages.Text($"Refusal_{triage.Refusal}", [.. triage.Arguments]),
+        IntakeRefusedException { Reason: IntakeRefusal.DeskCannotEncrypt or IntakeRefusal.NoRoom } intake => pages.Text($"Refusal_{intake.Reason}"),
+        _ => refusal.Message,
+    };
 
     private static HtmlPage NotFound(DeskUser user, DeskPages pages, string detail) =>
         pages.Problem(user, StatusCodes.Status404NotFound, pages.Text("Problem_NotFound"), detail);
