@@ -5,6 +5,7 @@ using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
 using SecureIntake.Core.Triage;
 using SecureIntake.Crypto.Decryption;
 using SecureIntake.Crypto.Keys;
@@ -32,12 +33,12 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new ReplyRefusedException("a reply needs some text");
+            throw new ReplyRefusedException(TriageRefusal.ReplyEmpty, "a reply needs some text");
         }
 
         if (text.Length > MaxReplyCharacters)
         {
-            throw new ReplyRefusedException($"a reply is at most {MaxReplyCharacters} characters");
+            throw new ReplyRefusedException(TriageRefusal.ReplyTooLong, $"a reply is at most {MaxReplyCharacters} characters", MaxReplyCharacters);
         }
 
         var (desk, certificate) = await ThreadAsync(scope, submissionId, cancellationToken).ConfigureAwait(false);
@@ -75,9 +76,8 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
     public async Task<IReadOnlyList<ThreadReply>> ReadAsync(Guid submissionId, byte[] unlockKey, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var keyQuery = new NpgsqlCommand("SELECT reply_secret_key_sealed FROM submissions WHERE id = @id", connection);
-        keyQuery.Parameters.AddWithValue("id", submissionId);
-        if (await keyQuery.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not byte[] sealedKey)
+        if (await connection.ScalarAsync<byte[]>("SELECT reply_secret_key_sealed FROM submissions WHERE id = @Id", new { Id = submissionId }, null, cancellationToken)
+            .ConfigureAwait(false) is not { } sealedKey)
         {
             return [];
         }
@@ -93,18 +93,9 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
             CryptographicOperations.ZeroMemory(secretKey);
         }
 
-        await using var items = new NpgsqlCommand(
-            "SELECT id, reply_number, added_at FROM submission_items WHERE submission_id = @id AND kind = 'reply' ORDER BY reply_number", connection);
-        items.Parameters.AddWithValue("id", submissionId);
-        var found = new List<(Guid Id, int Number, DateTimeOffset WrittenAt)>();
-        await using (var reader = await items.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                found.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2)));
-            }
-        }
-
+        var found = await connection.QueryAsync<StoredReply>("""
+            SELECT id AS Id, reply_number AS Number, added_at AS WrittenAt FROM submission_items WHERE submission_id = @Id AND kind = 'reply' ORDER BY reply_number
+            """, new { Id = submissionId }, null, cancellationToken).ConfigureAwait(false);
         var replies = new List<ThreadReply>(found.Count);
         foreach (var (id, number, writtenAt) in found)
         {
@@ -123,19 +114,12 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
 
     private async Task<(string Desk, byte[] Certificate)> ThreadAsync(DeskScope scope, Guid submissionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            $"SELECT d.name, s.reply_certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id AND {scope.Condition("s.desk_id")}");
-        command.Parameters.AddWithValue("id", submissionId);
-        scope.AddParameter(command);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new SubmissionNotFoundException();
-        }
-
-        return reader.IsDBNull(1)
-            ? throw new ReplyRefusedException("this submission came without a codename, so the witness cannot read a reply")
-            : (reader.GetString(0), reader.GetFieldValue<byte[]>(1));
+        var thread = await dataSource.QuerySingleOrDefaultAsync<ReplyThread>(
+            $"SELECT d.name AS Desk, s.reply_certificate AS Certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
+            new ScopedArgs(scope, new { Id = submissionId }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
+        return thread.Certificate is null
+            ? throw new ReplyRefusedException(TriageRefusal.ReplyWithoutCodename, "this submission came without a codename, so the witness cannot read a reply")
+            : (thread.Desk, thread.Certificate);
     }
 
     private async Task<int> InsertAsync(Guid submissionId, SealedBlob blob, CancellationToken cancellationToken)
@@ -144,36 +128,31 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
         // The row lock orders replies written at the same moment, so each gets the next number.
-        await using var next = new NpgsqlCommand("""
+        var number = await connection.ScalarAsync<int?>("""
             SELECT COALESCE(MAX(i.reply_number), 0) + 1
-            FROM (SELECT id FROM submissions WHERE id = @submission FOR UPDATE) s
+            FROM (SELECT id FROM submissions WHERE id = @Submission FOR UPDATE) s
             LEFT JOIN submission_items i ON i.submission_id = s.id AND i.kind = 'reply'
             GROUP BY s.id
-            """, connection, transaction);
-        next.Parameters.AddWithValue("submission", submissionId);
-        var number = await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?
-            ?? throw new SubmissionNotFoundException();
+            """, new { Submission = submissionId }, transaction, cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
 
-        await using var insert = new NpgsqlCommand("""
+        var reply = new { blob.Id, Submission = submissionId, Bytes = blob.CiphertextBytes, Minute = SubmissionWriter.ToMinute(clock.GetUtcNow()), Number = number };
+        await connection.ExecuteAsync("""
             INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number)
-            VALUES (@id, @submission, @id, 'editor', 'reply', @bytes, @minute, @number)
-            """, connection, transaction);
-        insert.Parameters.AddWithValue("id", blob.Id);
-        insert.Parameters.AddWithValue("submission", submissionId);
-        insert.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
-        insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
-        insert.Parameters.AddWithValue("number", number);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await using var totals = new NpgsqlCommand("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @submission", connection, transaction);
-        totals.Parameters.AddWithValue("submission", submissionId);
-        totals.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
-        await totals.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            VALUES (@Id, @Submission, @Id, 'editor', 'reply', @Bytes, @Minute, @Number)
+            """, reply, transaction, cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @Bytes WHERE id = @Submission", reply, transaction, cancellationToken)
+            .ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return number;
     }
+
+    private sealed record StoredReply(Guid Id, int Number, DateTimeOffset WrittenAt);
+
+    private sealed record ReplyThread(string Desk, byte[]? Certificate);
 }
 
 /// <summary>One reply as the witness reads it; the time is only to the minute, as everything stored.</summary>
 public sealed record ThreadReply(int Number, DateTimeOffset WrittenAt, string Text);
 
-public sealed class ReplyRefusedException(string message) : Exception(message);
+/// <summary>A reply that was refused, and not stored; worded on the desk like every <see cref="TriageRefusedException"/>.</summary>
+public sealed class ReplyRefusedException(TriageRefusal refusal, string message, params object[] arguments) : TriageRefusedException(refusal, message, arguments);

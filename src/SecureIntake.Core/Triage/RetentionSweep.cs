@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SecureIntake.Core.Editors;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Triage;
 
@@ -14,15 +15,15 @@ public sealed partial class RetentionSweep(NpgsqlDataSource dataSource, TriageAc
     public static readonly TimeSpan WarningPeriod = TimeSpan.FromDays(3);
 
     private const string Due = """
-        SELECT s.id, d.retention_days, s.desk_id FROM submissions s JOIN desks d ON d.id = s.desk_id
-        WHERE NOT s.on_hold AND s.witness_active_at < @at - make_interval(days => d.retention_days)
+        SELECT s.id AS Id, d.retention_days AS Days, s.desk_id AS DeskId FROM submissions s JOIN desks d ON d.id = s.desk_id
+        WHERE NOT s.on_hold AND s.witness_active_at < @At - make_interval(days => d.retention_days)
         """;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var due = await DueAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var due = await dataSource.QueryAsync<DueSubmission>(Due, new { At = clock.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
         var deleted = 0;
-        foreach (var (id, days) in due)
+        foreach (var (id, days, _) in due)
         {
             try
             {
@@ -49,25 +50,11 @@ public sealed partial class RetentionSweep(NpgsqlDataSource dataSource, TriageAc
     {
         ArgumentNullException.ThrowIfNull(scope);
         // Counted in SQL: the desk's home page asks on every load.
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Due}) due WHERE {scope.Condition("due.desk_id")}");
-        command.Parameters.AddWithValue("at", clock.GetUtcNow() + WarningPeriod);
-        scope.AddParameter(command);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return await dataSource.ScalarAsync<long>($"SELECT count(*) FROM ({Due}) due WHERE {scope.Condition("due.DeskId")}",
+            new ScopedArgs(scope, new { At = clock.GetUtcNow() + WarningPeriod }), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<(Guid Id, int Days)>> DueAsync(DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(Due);
-        command.Parameters.AddWithValue("at", at);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var due = new List<(Guid, int)>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            due.Add((reader.GetGuid(0), reader.GetInt32(1)));
-        }
-
-        return due;
-    }
+    private sealed record DueSubmission(Guid Id, int Days, Guid DeskId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention deleted {Count} submissions")]
     private static partial void LogDeleted(ILogger logger, int count);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -6,12 +7,30 @@ using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Triage;
 
 public sealed record SubmissionItem(Guid Id, Guid BatchId, string Author, string Kind, long CiphertextBytes, DateTimeOffset AddedAt, int? ReplyNumber);
 
-public sealed record SubmissionEvent(DateTimeOffset At, string? Editor, string Change);
+/// <summary>
+/// One entry of a submission's history: what happened (<paramref name="Kind"/>, one of the constants here) and to what
+/// (<paramref name="Value"/>: a status, a priority, an editor's name, a tag or a reply's number), for the desk to word
+/// in each reader's language. Entries written before migration 0013 have no kind, only their English <paramref name="Text"/>.
+/// </summary>
+public sealed record SubmissionEvent(DateTimeOffset At, string? Editor, string? Kind, string? Value, string? Text)
+{
+    public const string Status = "status";
+    public const string Priority = "priority";
+    public const string Assigned = "assigned";
+    public const string Unassigned = "unassigned";
+    public const string TagAdded = "tag-added";
+    public const string TagRemoved = "tag-removed";
+    public const string HoldPut = "hold-put";
+    public const string HoldLifted = "hold-lifted";
+    public const string NoteAdded = "note-added";
+    public const string ReplySent = "reply-sent";
+}
 
 public sealed record SubmissionDetails(QueueRow Row, IReadOnlyList<SubmissionItem> Items, IReadOnlyList<SubmissionEvent> Events, bool CanReply);
 
@@ -37,41 +56,17 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             return null;
         }
 
-        var items = new List<SubmissionItem>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT id, batch_id, author, kind, ciphertext_bytes, added_at, reply_number FROM submission_items
-            WHERE submission_id = @id ORDER BY added_at, batch_id, kind = 'manifest', id
-            """))
-        {
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                items.Add(new SubmissionItem(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4),
-                    reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetInt32(6)));
-            }
-        }
-
-        var events = new List<SubmissionEvent>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT v.at, e.name, v.change FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @id ORDER BY v.id
-            """))
-        {
-            command.Parameters.AddWithValue("id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                events.Add(new SubmissionEvent(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
-            }
-        }
-
-        bool canReply;
-        await using (var command = dataSource.CreateCommand("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @id"))
-        {
-            command.Parameters.AddWithValue("id", id);
-            canReply = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-
+        var items = await dataSource.QueryAsync<SubmissionItem>("""
+            SELECT id AS Id, batch_id AS BatchId, author AS Author, kind AS Kind, ciphertext_bytes AS CiphertextBytes, added_at AS AddedAt,
+                   reply_number AS ReplyNumber
+            FROM submission_items WHERE submission_id = @Id ORDER BY added_at, batch_id, kind = 'manifest', id
+            """, new { Id = id }, cancellationToken).ConfigureAwait(false);
+        var events = await dataSource.QueryAsync<SubmissionEvent>("""
+            SELECT v.at AS At, e.name AS Editor, v.kind AS Kind, v.value AS Value, v.change AS Text
+            FROM submission_events v LEFT JOIN editors e ON e.id = v.editor_id WHERE v.submission_id = @Id ORDER BY v.id
+            """, new { Id = id }, cancellationToken).ConfigureAwait(false);
+        var canReply = await dataSource.ScalarAsync<bool>("SELECT reply_certificate IS NOT NULL FROM submissions WHERE id = @Id", new { Id = id },
+            cancellationToken).ConfigureAwait(false);
         return new SubmissionDetails(row, items, events, canReply);
     }
 
@@ -83,10 +78,8 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(scope);
-        await using var command = dataSource.CreateCommand($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @id AND {scope.Condition("desk_id")}");
-        command.Parameters.AddWithValue("id", id);
-        scope.AddParameter(command);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        if (await dataSource.ExecuteAsync($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @Id AND {scope.Condition("desk_id")}",
+            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) != 1)
         {
             return false;
         }
@@ -97,57 +90,69 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
 
     public Task SetStatusAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string status, CancellationToken cancellationToken) =>
         !TriageListing.Statuses.Contains(status)
-            ? throw new TriageRefusedException($"'{status}' is not a status")
-            : ChangeAsync(by, scope, ids, "UPDATE submissions SET status = @value WHERE id = @id AND status <> @value", status, $"status: {status}", cancellationToken);
+            ? throw new TriageRefusedException(TriageRefusal.NotAStatus, $"'{status}' is not a status", status)
+            : ChangeAsync(by, scope, ids, "SET status = @Value WHERE status <> @Value", new(SubmissionEvent.Status, status), $"status: {status}", null,
+                cancellationToken);
 
     public Task SetPriorityAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string priority, CancellationToken cancellationToken) =>
         !TriageListing.Priorities.Contains(priority)
-            ? throw new TriageRefusedException($"'{priority}' is not a priority")
-            : ChangeAsync(by, scope, ids, "UPDATE submissions SET priority = @value WHERE id = @id AND priority <> @value", priority, $"priority: {priority}",
+            ? throw new TriageRefusedException(TriageRefusal.NotAPriority, $"'{priority}' is not a priority", priority)
+            : ChangeAsync(by, scope, ids, "SET priority = @Value WHERE priority <> @Value", new(SubmissionEvent.Priority, priority), $"priority: {priority}", null,
                 cancellationToken);
 
-    /// <summary>Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty.</summary>
+    /// <summary>
+    /// Assigns to an editor by name, or to nobody when <paramref name="editorName"/> is empty. An editor who is not a
+    /// member of a submission's desk cannot be given it (admins belong to every desk): one such submission in the
+    /// selection refuses the lot, and nothing changes.
+    /// </summary>
     public async Task AssignAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string? editorName, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(editorName))
         {
-            await ChangeAsync(by, scope, ids, "UPDATE submissions SET assignee_id = NULL WHERE id = @id AND assignee_id IS NOT NULL", "", "unassigned", cancellationToken)
-                .ConfigureAwait(false);
+            await ChangeAsync(by, scope, ids, "SET assignee_id = NULL WHERE assignee_id IS NOT NULL", new(SubmissionEvent.Unassigned, null), "unassigned", null,
+                cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var name = EditorStore.NormalizeName(editorName);
-        await using var find = dataSource.CreateCommand("SELECT id FROM editors WHERE name = @name AND NOT disabled");
-        find.Parameters.AddWithValue("name", name);
-        if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not Guid)
-        {
-            throw new TriageRefusedException($"there is no active editor named '{name}'");
-        }
-
         await ChangeAsync(by, scope, ids, """
-            UPDATE submissions SET assignee_id = (SELECT id FROM editors WHERE name = @value)
-            WHERE id = @id AND assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @value)
-            """, name, $"assigned to {name}", cancellationToken).ConfigureAwait(false);
+            SET assignee_id = (SELECT id FROM editors WHERE name = @Value) WHERE assignee_id IS DISTINCT FROM (SELECT id FROM editors WHERE name = @Value)
+            """, new(SubmissionEvent.Assigned, name), $"assigned to {name}", (connection, transaction, wanted) => RequireAssignableAsync(connection, transaction, name, wanted, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The names of the active editors a submission can be given to: members of its desk, and admins. Empty when it
+    /// does not exist or is outside <paramref name="scope"/>.
+    /// </summary>
+    public Task<IReadOnlyList<string>> AssignableAsync(DeskScope scope, Guid id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return dataSource.QueryAsync<string>($"""
+            SELECT e.name FROM editors e JOIN submissions s ON s.id = @Id AND {scope.Condition("s.desk_id")}
+            WHERE NOT e.disabled AND (e.role = 'admin' OR EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = e.id AND m.desk_id = s.desk_id))
+            ORDER BY e.name
+            """, new ScopedArgs(scope, new { Id = id }), cancellationToken);
     }
 
     public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_append(tags, @value) WHERE id = @id AND NOT tags @> ARRAY[@value]::text[]",
-            tag, $"tag added: {tag}", cancellationToken);
+        return ChangeAsync(by, scope, ids, "SET tags = array_append(tags, @Value) WHERE NOT tags @> ARRAY[@Value]::text[]", new(SubmissionEvent.TagAdded, tag), $"tag added: {tag}", null,
+            cancellationToken);
     }
 
     public Task RemoveTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
     {
         tag = ValidTag(tag);
-        return ChangeAsync(by, scope, ids, "UPDATE submissions SET tags = array_remove(tags, @value) WHERE id = @id AND tags @> ARRAY[@value]::text[]",
-            tag, $"tag removed: {tag}", cancellationToken);
+        return ChangeAsync(by, scope, ids, "SET tags = array_remove(tags, @Value) WHERE tags @> ARRAY[@Value]::text[]", new(SubmissionEvent.TagRemoved, tag), $"tag removed: {tag}", null,
+            cancellationToken);
     }
 
     /// <summary>A submission on hold is kept past its desk's retention until the hold is lifted.</summary>
     public Task SetHoldAsync(Editor by, DeskScope scope, Guid id, bool hold, CancellationToken cancellationToken) =>
-        ChangeAsync(by, scope, [id], "UPDATE submissions SET on_hold = @value::boolean WHERE id = @id AND on_hold <> @value::boolean",
-            hold ? "true" : "false", hold ? "put on hold" : "hold lifted", cancellationToken);
+        ChangeAsync(by, scope, [id], "SET on_hold = @Value::boolean WHERE on_hold <> @Value::boolean",
+            new(hold ? SubmissionEvent.HoldPut : SubmissionEvent.HoldLifted, hold ? "true" : "false"), hold ? "put on hold" : "hold lifted", null, cancellationToken);
 
     /// <summary>A note for the other editors, encrypted to the desk's recipients like everything else.</summary>
     public async Task AddNoteAsync(Editor by, DeskScope scope, Guid id, string text, CancellationToken cancellationToken)
@@ -157,17 +162,11 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text) || text.Length > MaxNoteCharacters)
         {
-            throw new TriageRefusedException($"a note has some text and at most {MaxNoteCharacters} characters");
+            throw new TriageRefusedException(TriageRefusal.NoteLength, $"a note has some text and at most {MaxNoteCharacters} characters", MaxNoteCharacters);
         }
 
-        string desk;
-        await using (var command = dataSource.CreateCommand($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @id AND {scope.Condition("s.desk_id")}"))
-        {
-            command.Parameters.AddWithValue("id", id);
-            scope.AddParameter(command);
-            desk = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? throw new SubmissionNotFoundException();
-        }
-
+        var desk = await dataSource.ScalarAsync<string>($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
+            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
         var (_, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
@@ -184,20 +183,14 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var insert = new NpgsqlCommand("""
+            var note = new { Item = blob.Id, Id = id, Bytes = blob.CiphertextBytes, Minute = SubmissionWriter.ToMinute(clock.GetUtcNow()) };
+            await connection.ExecuteAsync("""
                 INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
-                VALUES (@item, @id, @item, 'editor', 'note', @bytes, @minute);
-                UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @bytes WHERE id = @id;
-                """, connection, transaction))
-            {
-                insert.Parameters.AddWithValue("item", blob.Id);
-                insert.Parameters.AddWithValue("id", id);
-                insert.Parameters.AddWithValue("bytes", blob.CiphertextBytes);
-                insert.Parameters.AddWithValue("minute", SubmissionWriter.ToMinute(clock.GetUtcNow()));
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await RecordAsync(connection, transaction, by, id, "note added", cancellationToken).ConfigureAwait(false);
+                VALUES (@Item, @Id, @Item, 'editor', 'note', @Bytes, @Minute)
+                """, note, transaction, cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync("UPDATE submissions SET ciphertext_bytes = ciphertext_bytes + @Bytes WHERE id = @Id", note, transaction, cancellationToken)
+                .ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], new(SubmissionEvent.NoteAdded, null), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -217,7 +210,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            await RecordAsync(connection, transaction, by, id, $"reply #{number} sent", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(connection, transaction, by, [id], new(SubmissionEvent.ReplySent, number.ToString(CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -230,22 +223,14 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
     /// </summary>
     public async Task DeleteAsync(Editor? by, DeskScope scope, Guid id, string reason, CancellationToken cancellationToken)
     {
-        var itemIds = new List<Guid>();
+        IReadOnlyList<Guid> itemIds;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            await using (var command = new NpgsqlCommand("DELETE FROM submission_items WHERE submission_id = @id RETURNING id; DELETE FROM submissions WHERE id = @id;",
-                connection, transaction))
-            {
-                command.Parameters.AddWithValue("id", id);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    itemIds.Add(reader.GetGuid(0));
-                }
-            }
-
+            itemIds = await connection.QueryAsync<Guid>("DELETE FROM submission_items WHERE submission_id = @Id RETURNING id", new { Id = id }, transaction,
+                cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync("DELETE FROM submissions WHERE id = @Id", new { Id = id }, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -261,31 +246,36 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await audit.WriteAsync(new AuditEntry(by?.Id, by?.Name, "deleted", id, reason), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string sql, string value, string change,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies <paramref name="update"/> ("SET ... WHERE the value differs") to every submission named, in one
+    /// transaction; only those it changed get a history entry and an audit entry.
+    /// </summary>
+    private async Task ChangeAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string update, Change change, string audited,
+        Func<NpgsqlConnection, NpgsqlTransaction, Guid[], Task>? check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(ids);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await RequireInScopeAsync(connection, transaction, scope, ids, cancellationToken).ConfigureAwait(false);
-        var changed = new List<Guid>();
-        foreach (var id in ids.Distinct())
+        var wanted = ids.Distinct().ToArray();
+        IReadOnlyList<Guid> changed;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            command.Parameters.AddWithValue("id", id);
-            command.Parameters.AddWithValue("value", value);
-            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            await RequireInScopeAsync(connection, transaction, scope, wanted, cancellationToken).ConfigureAwait(false);
+            if (check is not null)
             {
-                await RecordAsync(connection, transaction, by, id, change, cancellationToken).ConfigureAwait(false);
-                changed.Add(id);
+                await check(connection, transaction, wanted).ConfigureAwait(false);
             }
+
+            var updated = (await connection.QueryAsync<Guid>($"UPDATE submissions {update} AND id = ANY(@Ids) RETURNING id", new { Ids = wanted, change.Value },
+                transaction, cancellationToken).ConfigureAwait(false)).ToHashSet();
+            changed = [.. wanted.Where(updated.Contains)];
+            await RecordAsync(connection, transaction, by, changed, change, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in changed)
         {
-            await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, change), cancellationToken).ConfigureAwait(false);
+            await audit.WriteAsync(new AuditEntry(by.Id, by.Name, "changed", id, audited), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -303,41 +293,110 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             return;
         }
 
-        await using var command = new NpgsqlCommand(
-            $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@ids) AND {scope.Condition("desk_id")} FOR UPDATE) found", connection, transaction);
-        command.Parameters.AddWithValue("ids", wanted);
-        scope.AddParameter(command);
-        if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! != wanted.Length)
+        var found = await connection.ScalarAsync<long>(
+            $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@Ids) AND {scope.Condition("desk_id")} FOR UPDATE) found",
+            new ScopedArgs(scope, new { Ids = wanted }), transaction, cancellationToken).ConfigureAwait(false);
+        if (found != wanted.Length)
         {
             throw new SubmissionNotFoundException();
         }
     }
 
-    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, Guid id, string change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses unless <paramref name="name"/> is an active editor who may be given every submission in <paramref name="ids"/>
+    /// (already locked): an admin, or a member of each one's desk. The refusal names the first desk they are not on.
+    /// </summary>
+    private static async Task RequireAssignableAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, Guid[] ids,
+        CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("INSERT INTO submission_events (submission_id, editor_id, at, change) VALUES (@id, @editor, @at, @change)",
-            connection, transaction);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("editor", by.Id);
-        command.Parameters.AddWithValue("at", clock.GetUtcNow());
-        command.Parameters.AddWithValue("change", change);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // FOR SHARE: the editor cannot be disabled or lose the admin role between this check and the commit.
+        var assignee = await connection.QuerySingleOrDefaultAsync<Assignee>("SELECT id AS Id, role = 'admin' AS IsAdmin FROM editors WHERE name = @Name AND NOT disabled FOR SHARE",
+            new { Name = name }, transaction, cancellationToken).ConfigureAwait(false)
+            ?? throw new TriageRefusedException(TriageRefusal.NoSuchEditor, $"there is no active editor named '{name}'", name);
+        if (assignee.IsAdmin)
+        {
+            return;
+        }
+
+        if (await connection.ScalarAsync<string>("""
+            SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id
+            WHERE s.id = ANY(@Ids) AND NOT EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = @Editor AND m.desk_id = s.desk_id)
+            ORDER BY d.name LIMIT 1
+            """, new { Ids = ids, Editor = assignee.Id }, transaction, cancellationToken).ConfigureAwait(false) is { } desk)
+        {
+            throw new TriageRefusedException(TriageRefusal.NotDeskMember, $"'{name}' is not a member of desk '{desk}', so cannot be assigned its submissions; nothing was changed",
+                name, desk);
+        }
     }
+
+    /// <summary>One history entry per submission in <paramref name="ids"/>, all at the same moment.</summary>
+    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Editor by, IReadOnlyList<Guid> ids, Change change,
+        CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync("""
+            INSERT INTO submission_events (submission_id, editor_id, at, kind, value)
+            SELECT submission_id, @Editor, @At, @Kind, @Value FROM unnest(@Ids) WITH ORDINALITY AS named (submission_id, n) ORDER BY n
+            """, new { Ids = ids.ToArray(), Editor = by.Id, At = clock.GetUtcNow(), change.Kind, change.Value }, transaction, cancellationToken).ConfigureAwait(false);
 
     private static string ValidTag(string tag)
     {
         tag = (tag ?? "").Trim().ToLowerInvariant();
-        return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException("a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
+        return TagPattern().IsMatch(tag) ? tag : throw new TriageRefusedException(TriageRefusal.BadTag, "a tag is 1 to 32 letters, digits, spaces, '-' or '_'");
     }
+
+    private sealed record Assignee(Guid Id, bool IsAdmin);
+
+    /// <summary>A history entry's kind and value (see <see cref="SubmissionEvent"/>); also the value the change's SQL sets.</summary>
+    private sealed record Change(string Kind, string? Value);
 
     [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N} _-]{0,31}$")]
     private static partial Regex TagPattern();
 }
 
-public class TriageRefusedException(string message) : Exception(message);
+/// <summary>Why a triage action or a reply was refused; the desk words each in the editor's language.</summary>
+public enum TriageRefusal
+{
+    /// <summary>{0}: the value given.</summary>
+    NotAStatus,
+
+    /// <summary>{0}: the value given.</summary>
+    NotAPriority,
+
+    /// <summary>{0}: the name given.</summary>
+    NoSuchEditor,
+
+    /// <summary>{0}: the editor's name; {1}: the first desk of the selection they are not a member of.</summary>
+    NotDeskMember,
+
+    BadTag,
+
+    /// <summary>{0}: the most characters a note may have.</summary>
+    NoteLength,
+
+    ReplyEmpty,
+
+    /// <summary>{0}: the most characters a reply may have.</summary>
+    ReplyTooLong,
+
+    ReplyWithoutCodename,
+
+    UnknownAction,
+
+    NoSuchSubmission,
+}
+
+/// <summary>
+/// A refused triage action: nothing changed. <see cref="Exception.Message"/> is English, for logs and the API;
+/// <see cref="Refusal"/> and <see cref="Arguments"/> let the desk say it in the editor's language.
+/// </summary>
+public class TriageRefusedException(TriageRefusal refusal, string message, params object[] arguments) : Exception(message)
+{
+    public TriageRefusal Refusal { get; } = refusal;
+
+    public IReadOnlyList<object> Arguments { get; } = arguments;
+}
 
 /// <summary>
 /// A submission that does not exist, or that is outside the asker's desks: the two are never told apart (the
 /// desk answers 404 for both).
 /// </summary>
-public sealed class SubmissionNotFoundException() : TriageRefusedException("there is no such submission");
+public sealed class SubmissionNotFoundException() : TriageRefusedException(TriageRefusal.NoSuchSubmission, "there is no such submission");

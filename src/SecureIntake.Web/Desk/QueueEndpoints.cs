@@ -42,16 +42,16 @@ internal static class QueueEndpoints
                 "priority" => actions.SetPriorityAsync(user.Editor, user.Scope, ids, value, cancellationToken),
                 "tag" => actions.AddTagAsync(user.Editor, user.Scope, ids, value, cancellationToken),
                 "untag" => actions.RemoveTagAsync(user.Editor, user.Scope, ids, value, cancellationToken),
-                _ => throw new TriageRefusedException("unknown bulk action"),
+                _ => throw new TriageRefusedException(TriageRefusal.UnknownAction, "unknown bulk action"),
             });
         }
-        catch (SubmissionNotFoundException e)
+        catch (SubmissionNotFoundException)
         {
-            return pages.Problem(user, StatusCodes.Status404NotFound, "Not found", e.Message);
+            return pages.Problem(user, StatusCodes.Status404NotFound, pages.Text("Problem_NotFound"), pages.Text("NotFound_Submission"));
         }
         catch (TriageRefusedException e)
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), e.Message);
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), pages.Refusal(e));
         }
 
         return TypedResults.Redirect("/desk");

@@ -26,13 +26,13 @@ internal static class SubmissionEndpoints
         reads.MapGet(Submission + "/archive.zip", DownloadArchiveAsync);
 
         posts.MapPost(Submission + "/triage", TriageAsync);
-        posts.MapPost(Submission + "/status", SetStatusAsync);
-        posts.MapPost(Submission + "/assign", AssignAsync);
-        posts.MapPost(Submission + "/priority", SetPriorityAsync);
-        posts.MapPost(Submission + "/tag", TagAsync);
-        posts.MapPost(Submission + "/hold", HoldAsync);
-        posts.MapPost(Submission + "/note", AddNoteAsync);
-        posts.MapPost(Submission + "/reply", ReplyAsync);
+        posts.MapAction("status", SetStatusAsync);
+        posts.MapAction("assign", AssignAsync);
+        posts.MapAction("priority", SetPriorityAsync);
+        posts.MapAction("tag", TagAsync);
+        posts.MapAction("hold", HoldAsync);
+        posts.MapAction("note", AddNoteAsync);
+        posts.MapAction("reply", ReplyAsync);
         posts.MapPost(Submission + "/delete", DeleteAsync);
     }
 
@@ -45,7 +45,10 @@ internal static class SubmissionEndpoints
         }
 
         await actions.MarkSeenAsync(user.Editor, user.Scope, id, cancellationToken);
-        return pages.Submission(user.Editor, user.FormToken, details, await editors.ListAsync(cancellationToken), QueueQuery.Blank(done));
+        // Only those who may be given it: members of its desk, and admins.
+        var assignable = (await actions.AssignableAsync(user.Scope, id, cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var editorList = (await editors.ListAsync(cancellationToken)).Where(e => assignable.Contains(e.Name)).ToList();
+        return pages.Submission(user.Editor, user.FormToken, details, editorList, QueueQuery.Blank(done));
     }
 
     private static async Task<IResult> DownloadItemAsync(Guid id, Guid item, DeskUser user, TriageActions actions, TriageListing queue, BlobStore blobs, AuditLog audit,
@@ -91,6 +94,15 @@ internal static class SubmissionEndpoints
         var row = details.Row;
         return await ActAsync(id, user, pages, async () =>
         {
+            // The assignment goes first: it is the one a valid form can still have refused (an editor not on the desk), and
+            // then nothing else of the form may have changed. What was done is still said in the form's order.
+            string? assigned = null;
+            if (form["assignee"] is { } assignee && assignee != (row.Assignee ?? ""))
+            {
+                await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
+                assigned = assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee);
+            }
+
             var done = new List<string>();
             if (form["status"] is { Length: > 0 } status && status != row.Status)
             {
@@ -98,10 +110,9 @@ internal static class SubmissionEndpoints
                 done.Add(pages.Text("Done_Status", pages.Value("Status", status)));
             }
 
-            if (form["assignee"] is { } assignee && assignee != (row.Assignee ?? ""))
+            if (assigned is not null)
             {
-                await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
-                done.Add(assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee));
+                done.Add(assigned);
             }
 
             if (form["priority"] is { Length: > 0 } priority && priority != row.Priority)
@@ -114,70 +125,64 @@ internal static class SubmissionEndpoints
         });
     }
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> SetStatusAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            await actions.SetStatusAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return pages.Text("Done_Status", pages.Value("Status", form["value"] ?? ""));
-        });
+    /// <summary>
+    /// Maps one single action of the submission's page as its own route: its form passes the group's form-token check
+    /// (the <see cref="DeskForm"/> is a handler parameter), <paramref name="act"/> does the one call that differs and says
+    /// what was done, and the result is typed: back to the page, or the page saying why it was refused.
+    /// </summary>
+    private static RouteHandlerBuilder MapAction(this RouteGroupBuilder posts, string action, Func<SubmissionPost, Task<string>> act) =>
+        posts.MapPost($"{Submission}/{action}", (Guid id, DeskForm form, DeskUser user, TriageActions actions, ThreadReplies replies, DeskPages pages,
+            CancellationToken cancellationToken) => ActAsync(id, user, pages, () => act(new SubmissionPost(id, form, user, actions, replies, pages, cancellationToken))));
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> AssignAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            var assignee = form["value"] ?? "";
-            await actions.AssignAsync(user.Editor, user.Scope, [id], assignee, cancellationToken);
-            return assignee.Length == 0 ? pages.Text("Done_Unassigned") : pages.Text("Done_Assigned", assignee);
-        });
+    private static async Task<string> SetStatusAsync(SubmissionPost post)
+    {
+        await post.Actions.SetStatusAsync(post.User.Editor, post.User.Scope, [post.Id], post.Value, post.CancellationToken);
+        return post.Pages.Text("Done_Status", post.Pages.Value("Status", post.Value));
+    }
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> SetPriorityAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            await actions.SetPriorityAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return pages.Text("Done_Priority", pages.Value("Priority", form["value"] ?? ""));
-        });
+    private static async Task<string> AssignAsync(SubmissionPost post)
+    {
+        await post.Actions.AssignAsync(post.User.Editor, post.User.Scope, [post.Id], post.Value, post.CancellationToken);
+        return post.Value.Length == 0 ? post.Pages.Text("Done_Unassigned") : post.Pages.Text("Done_Assigned", post.Value);
+    }
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> TagAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            if (form["op"] == "remove")
-            {
-                await actions.RemoveTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-                return pages.Text("Done_TagRemoved");
-            }
+    private static async Task<string> SetPriorityAsync(SubmissionPost post)
+    {
+        await post.Actions.SetPriorityAsync(post.User.Editor, post.User.Scope, [post.Id], post.Value, post.CancellationToken);
+        return post.Pages.Text("Done_Priority", post.Pages.Value("Priority", post.Value));
+    }
 
-            await actions.AddTagAsync(user.Editor, user.Scope, [id], form["value"] ?? "", cancellationToken);
-            return pages.Text("Done_TagAdded");
-        });
-
-    private static Task<Results<RedirectHttpResult, HtmlPage>> HoldAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
+    private static async Task<string> TagAsync(SubmissionPost post)
+    {
+        if (post.Form["op"] == "remove")
         {
-            var on = form["value"] == "on";
-            await actions.SetHoldAsync(user.Editor, user.Scope, id, on, cancellationToken);
-            return on ? pages.Text("Done_HoldOn") : pages.Text("Done_HoldOff");
-        });
+            await post.Actions.RemoveTagAsync(post.User.Editor, post.User.Scope, [post.Id], post.Value, post.CancellationToken);
+            return post.Pages.Text("Done_TagRemoved");
+        }
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> AddNoteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
-        CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            await actions.AddNoteAsync(user.Editor, user.Scope, id, form["text"] ?? "", cancellationToken);
-            return pages.Text("Done_Note");
-        });
+        await post.Actions.AddTagAsync(post.User.Editor, post.User.Scope, [post.Id], post.Value, post.CancellationToken);
+        return post.Pages.Text("Done_TagAdded");
+    }
 
-    private static Task<Results<RedirectHttpResult, HtmlPage>> ReplyAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, ThreadReplies replies,
-        DeskPages pages, CancellationToken cancellationToken) =>
-        ActAsync(id, user, pages, async () =>
-        {
-            var number = await replies.AddAsync(user.Scope, id, form["text"] ?? "", cancellationToken);
-            await actions.RecordReplyAsync(user.Editor, user.Scope, id, number, cancellationToken);
-            return pages.Text("Done_Reply", number);
-        });
+    private static async Task<string> HoldAsync(SubmissionPost post)
+    {
+        var on = post.Value == "on";
+        await post.Actions.SetHoldAsync(post.User.Editor, post.User.Scope, post.Id, on, post.CancellationToken);
+        return on ? post.Pages.Text("Done_HoldOn") : post.Pages.Text("Done_HoldOff");
+    }
+
+    private static async Task<string> AddNoteAsync(SubmissionPost post)
+    {
+        await post.Actions.AddNoteAsync(post.User.Editor, post.User.Scope, post.Id, post.Text, post.CancellationToken);
+        return post.Pages.Text("Done_Note");
+    }
+
+    private static async Task<string> ReplyAsync(SubmissionPost post)
+    {
+        var number = await post.Replies.AddAsync(post.User.Scope, post.Id, post.Text, post.CancellationToken);
+        await post.Actions.RecordReplyAsync(post.User.Editor, post.User.Scope, post.Id, number, post.CancellationToken);
+        return post.Pages.Text("Done_Reply", number);
+    }
 
     private static async Task<Results<RedirectHttpResult, HtmlPage>> DeleteAsync(Guid id, DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,
         CancellationToken cancellationToken)
@@ -207,12 +212,33 @@ internal static class SubmissionEndpoints
         {
             return NotFound(user, pages, pages.Text("NotFound_Submission"));
         }
-        catch (Exception e) when (e is TriageRefusedException or ReplyRefusedException or IntakeRefusedException or UnknownDeskException)
+        catch (Exception e) when (e is TriageRefusedException or IntakeRefusedException or UnknownDeskException)
         {
-            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), e.Message);
+            return pages.Problem(user, StatusCodes.Status400BadRequest, pages.Text("Problem_NotDone"), pages.Refusal(e));
         }
     }
 
+    /// <summary>
+    /// Why Core refused an action, in the editor's language: Core names the refusal and its arguments, the desk's texts
+    /// word it (Core's own message is English, for logs and the API).
+    /// </summary>
+    internal static string Refusal(this DeskPages pages, Exception refusal) => refusal switch
+    {
+        SubmissionNotFoundException => pages.Text("NotFound_Submission"),
+        TriageRefusedException triage => pages.Text($"Refusal_{triage.Refusal}", [.. triage.Arguments]),
+        IntakeRefusedException { Reason: IntakeRefusal.DeskCannotEncrypt or IntakeRefusal.NoRoom } intake => pages.Text($"Refusal_{intake.Reason}"),
+        _ => refusal.Message,
+    };
+
     private static HtmlPage NotFound(DeskUser user, DeskPages pages, string detail) =>
         pages.Problem(user, StatusCodes.Status404NotFound, pages.Text("Problem_NotFound"), detail);
+
+    /// <summary>What a single action on a submission works with: the posted form and the request's services.</summary>
+    private sealed record SubmissionPost(Guid Id, DeskForm Form, DeskUser User, TriageActions Actions, ThreadReplies Replies, DeskPages Pages,
+        CancellationToken CancellationToken)
+    {
+        public string Value => Form["value"] ?? "";
+
+        public string Text => Form["text"] ?? "";
+    }
 }

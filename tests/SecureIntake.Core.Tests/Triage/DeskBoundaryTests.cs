@@ -163,6 +163,41 @@ public sealed class DeskBoundaryTests : IAsyncLifetime, IDisposable
         Assert.Empty(await _recipients.DeskNamesAsync(none, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Assigning_to_an_editor_who_is_not_a_member_of_the_desk_is_refused_and_changes_nothing()
+    {
+        using (var editors = new EditorStore(_dataSource, new PasswordHasher(8192, 1), _audit, _clock))
+        {
+            await editors.AddAsync("bob", EditorRole.Editor, Password, CancellationToken.None);
+        }
+
+        await new DeskMembership(_dataSource, _audit).JoinAsync(null, "bob", ["investigations"], CancellationToken.None);
+
+        var single = await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, _aliceScope, [_own], "bob", CancellationToken.None));
+        Assert.Contains("not a member of desk 'default'", single.Message, StringComparison.Ordinal);
+        // An admin's selection with one submission of a desk alice is not on is refused whole: her own desk's is not assigned either.
+        var bulk = await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, _adminScope, [_own, _other], "alice", CancellationToken.None));
+        Assert.Contains("not a member of desk 'investigations'", bulk.Message, StringComparison.Ordinal);
+
+        foreach (var id in new[] { _own, _other })
+        {
+            var details = (await _actions.DetailsAsync(_adminScope, id, _listing, CancellationToken.None))!;
+            Assert.Null(details.Row.Assignee);
+            Assert.Empty(details.Events);
+        }
+
+        Assert.DoesNotContain(await _audit.ListAsync(1, CancellationToken.None), e => e.Action == "changed");
+
+        // Members and admins are offered, and can be given it.
+        Assert.Equal(["alice", "zoe"], await _actions.AssignableAsync(_aliceScope, _own, CancellationToken.None));
+        Assert.Equal(["bob", "zoe"], await _actions.AssignableAsync(_adminScope, _other, CancellationToken.None));
+        Assert.Empty(await _actions.AssignableAsync(_aliceScope, _other, CancellationToken.None));
+        await _actions.AssignAsync(_alice, _aliceScope, [_own], "zoe", CancellationToken.None);
+        await _actions.AssignAsync(_alice, _adminScope, [_other], "bob", CancellationToken.None);
+        Assert.Equal("zoe", (await _listing.FindAsync(_adminScope, _own, CancellationToken.None))!.Assignee);
+        Assert.Equal("bob", (await _listing.FindAsync(_adminScope, _other, CancellationToken.None))!.Assignee);
+    }
+
     private async Task<Guid> SubmitAsync(string desk)
     {
         await using var draft = await _intake.StartAsync(desk, "web", CancellationToken.None);

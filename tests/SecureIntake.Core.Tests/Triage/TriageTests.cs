@@ -105,14 +105,21 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         await _actions.SetPriorityAsync(_alice, _scope, [id], "urgent", CancellationToken.None);
         await _actions.AddNoteAsync(_alice, _scope, id, "Checked the video against the map: matches.", CancellationToken.None);
 
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.SetStatusAsync(_alice, _scope, [id], "approved", CancellationToken.None));
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AddTagAsync(_alice, _scope, [id], "<script>", CancellationToken.None));
-        await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, _scope, [id], "nobody-by-this-name", CancellationToken.None));
+        var status = await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.SetStatusAsync(_alice, _scope, [id], "approved", CancellationToken.None));
+        var tag = await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AddTagAsync(_alice, _scope, [id], "<script>", CancellationToken.None));
+        var assignee = await Assert.ThrowsAsync<TriageRefusedException>(() => _actions.AssignAsync(_alice, _scope, [id], "nobody-by-this-name", CancellationToken.None));
+        // Each refusal names its kind and arguments, for the desk to word in the editor's language.
+        Assert.Equal(TriageRefusal.NotAStatus, status.Refusal);
+        Assert.Equal<object>(["approved"], status.Arguments);
+        Assert.Equal(TriageRefusal.BadTag, tag.Refusal);
+        Assert.Equal(TriageRefusal.NoSuchEditor, assignee.Refusal);
+        Assert.Equal<object>(["nobody-by-this-name"], assignee.Arguments);
 
         var details = (await _actions.DetailsAsync(_scope, id, _listing, CancellationToken.None))!;
         Assert.Equal("verified", details.Row.Status);
         Assert.Equal("urgent", details.Row.Priority);
-        Assert.Equal(["status: verified", "priority: urgent", "note added"], details.Events.Select(e => e.Change));
+        Assert.Equal([("status", "verified"), ("priority", "urgent"), ("note-added", null)], details.Events.Select(e => (e.Kind!, e.Value)));
+        Assert.All(details.Events, e => Assert.Null(e.Text));
         Assert.All(details.Events, e => Assert.Equal("alice", e.Editor));
         var note = details.Items.Single(i => i.Kind == "note");
         var decrypted = (await _gpg.DecryptAsync(Path.Combine(_blobDirectory.Path, note.Id.ToString("N")))).EnsureSuccess("gpg --decrypt").OutputText;
@@ -120,6 +127,29 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         var audit = await _audit.ListAsync(1, CancellationToken.None);
         Assert.Contains(audit, e => e.Action == "changed" && e.Detail == "status: verified" && e.SubmissionId == id);
         Assert.DoesNotContain(audit, e => e.Detail.Contains("video", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task History_written_as_text_before_it_was_stored_by_kind_still_reads_in_order_with_the_new_entries()
+    {
+        var id = await SubmitAsync("web");
+        await using (var command = _dataSource.CreateCommand("INSERT INTO submission_events (submission_id, editor_id, at, change) VALUES ($1, $2, $3, 'status: triaged')"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = id });
+            command.Parameters.Add(new NpgsqlParameter { Value = _alice.Id });
+            command.Parameters.Add(new NpgsqlParameter { Value = Start });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await _actions.AssignAsync(_alice, _scope, [id], "alice", CancellationToken.None);
+        await _actions.AddTagAsync(_alice, _scope, [id], "akimat", CancellationToken.None);
+        await _actions.RecordReplyAsync(_alice, _scope, id, 2, CancellationToken.None);
+
+        var events = (await _actions.DetailsAsync(_scope, id, _listing, CancellationToken.None))!.Events;
+        Assert.Equal(
+            [(null, null, "status: triaged"), ("assigned", "alice", null), ("tag-added", "akimat", null), ("reply-sent", "2", null)],
+            events.Select(e => (e.Kind, e.Value, e.Text)));
+        Assert.Equal(Start, events[0].At);
     }
 
     [Fact]

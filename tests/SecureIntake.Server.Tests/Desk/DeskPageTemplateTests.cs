@@ -36,7 +36,8 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         var row = Row(Hostile, [Hostile]);
 
         var queue = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([row], 1, 1, 1), new QueueFilter(Tag: Hostile), [Alice], [Hostile], [Hostile]));
-        var submission = await RenderAsync(Pages.Submission(Alice, "token", new SubmissionDetails(row, [], [new(DateTimeOffset.UnixEpoch, Hostile, Hostile)], true),
+        var submission = await RenderAsync(Pages.Submission(Alice, "token", new SubmissionDetails(row, [],
+            [new(DateTimeOffset.UnixEpoch, Hostile, null, null, Hostile), new(DateTimeOffset.UnixEpoch, Hostile, SubmissionEvent.TagAdded, Hostile, null)], true),
             [Alice with { Name = Hostile }], Hostile));
 
         foreach (var page in new[] { queue, submission })

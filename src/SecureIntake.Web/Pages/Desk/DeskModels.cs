@@ -19,7 +19,7 @@ public sealed record SignInModel(Language Language, string SignInToken, string? 
 public sealed record QueueModel(Language Language, Editor Editor, string FormToken, QueuePage Page, QueueFilter Filter, IReadOnlyList<string> Editors,
     IReadOnlyList<string> Desks, IReadOnlyList<string> Warnings) : DeskModel(Language, Editor, FormToken);
 
-/// <param name="Assignable">The editors a submission can be given to: the active ones.</param>
+/// <param name="Assignable">The editors a submission can be given to: the active members of its desk, and admins.</param>
 public sealed record SubmissionModel(Language Language, Editor Editor, string FormToken, SubmissionDetails Details, IReadOnlyList<string> Assignable,
     string? Message) : DeskModel(Language, Editor, FormToken);
 
