@@ -29,11 +29,12 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
     private AuditLog _audit = null!;
     private Editor _alice = null!;
     private DeskScope _scope = null!;
+    private RecipientKey _key = null!;
 
     public async Task InitializeAsync()
     {
         _dataSource = await CoreDatabase.CreateAsync();
-        await IntakeWorld.PrepareAsync(_dataSource, _gpg, _clock);
+        _key = await IntakeWorld.PrepareAsync(_dataSource, _gpg, _clock);
         var recipients = new RecipientStore(_dataSource, _clock);
         _blobs = IntakeWorld.Blobs(_blobDirectory);
         _intake = new IntakeService(recipients, _blobs, _dataSource, _clock);
@@ -182,11 +183,29 @@ public sealed class TriageTests : IAsyncLifetime, IDisposable
         Assert.Contains(await _audit.ListAsync(1, CancellationToken.None), e => e.Action == "deleted" && e.SubmissionId == old && e.EditorName is null);
     }
 
+    [Fact]
+    public async Task Retention_counts_each_desk_from_its_own_number_of_days()
+    {
+        await new RecipientStore(_dataSource, _clock).CreateDeskAsync("breaking", 30, _key, CancellationToken.None);
+        var longKept = await SubmitAsync("web");
+        var shortKept = await SubmitAsync("web", "breaking");
+        var sweep = new RetentionSweep(_dataSource, _actions, _clock, NullLogger<RetentionSweep>.Instance);
+
+        _clock.Now = Start.AddDays(28);
+        Assert.Equal(1, await sweep.DueSoonAsync(DeskScope.Everything, CancellationToken.None));
+        Assert.Equal(0, await sweep.DueSoonAsync(_scope, CancellationToken.None));
+
+        _clock.Now = Start.AddDays(31);
+        Assert.Equal(1, await sweep.RunAsync(CancellationToken.None));
+        Assert.Null(await _listing.FindAsync(DeskScope.Everything, shortKept, CancellationToken.None));
+        Assert.NotNull(await _listing.FindAsync(DeskScope.Everything, longKept, CancellationToken.None));
+    }
+
     private static List<Guid> Ids(QueuePage page) => page.Rows.Select(r => r.Id).ToList();
 
-    private async Task<Guid> SubmitAsync(string channel)
+    private async Task<Guid> SubmitAsync(string channel, string desk = RecipientStore.DefaultDesk)
     {
-        await using var draft = await _intake.StartAsync("default", channel, CancellationToken.None);
+        await using var draft = await _intake.StartAsync(desk, channel, CancellationToken.None);
         await draft.AddAsync(channel == "mail" ? ItemKind.Email : ItemKind.File, "a.txt", "text/plain", new MemoryStream("content"u8.ToArray()), CancellationToken.None);
         return await draft.CommitAsync(CancellationToken.None);
     }
