@@ -1,6 +1,4 @@
 using Dapper;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace SecureIntake.Core.Editors;
 
@@ -45,26 +43,4 @@ public sealed class DeskScope
 
         return parameters;
     }
-
-    // The two AddParameter overloads serve SQL not yet on Dapper (listing, triage, replies, retention); they go once none calls them.
-
-    internal void AddParameter(NpgsqlCommand command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        if (_desks is not null)
-        {
-            command.Parameters.Add(Parameter());
-        }
-    }
-
-    internal void AddParameter(List<NpgsqlParameter> parameters)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        if (_desks is not null)
-        {
-            parameters.Add(Parameter());
-        }
-    }
-
-    private NpgsqlParameter Parameter() => new(ParameterName, NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = _desks };
 }

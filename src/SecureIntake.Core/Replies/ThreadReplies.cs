@@ -116,7 +116,7 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
     {
         var thread = await dataSource.QuerySingleOrDefaultAsync<ReplyThread>(
             $"SELECT d.name AS Desk, s.reply_certificate AS Certificate FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
-            new ScopedArgs(scope, new { Id = submissionId }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
+            scope.Arguments(new { Id = submissionId }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
         return thread.Certificate is null
             ? throw new ReplyRefusedException(TriageRefusal.ReplyWithoutCodename, "this submission came without a codename, so the witness cannot read a reply")
             : (thread.Desk, thread.Certificate);

@@ -79,7 +79,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(scope);
         if (await dataSource.ExecuteAsync($"UPDATE submissions SET editor_seen_batches = witness_batches WHERE id = @Id AND {scope.Condition("desk_id")}",
-            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) != 1)
+            scope.Arguments(new { Id = id }), cancellationToken).ConfigureAwait(false) != 1)
         {
             return false;
         }
@@ -132,7 +132,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
             SELECT e.name FROM editors e JOIN submissions s ON s.id = @Id AND {scope.Condition("s.desk_id")}
             WHERE NOT e.disabled AND (e.role = 'admin' OR EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = e.id AND m.desk_id = s.desk_id))
             ORDER BY e.name
-            """, new ScopedArgs(scope, new { Id = id }), cancellationToken);
+            """, scope.Arguments(new { Id = id }), cancellationToken);
     }
 
     public Task AddTagAsync(Editor by, DeskScope scope, IReadOnlyCollection<Guid> ids, string tag, CancellationToken cancellationToken)
@@ -166,7 +166,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         }
 
         var desk = await dataSource.ScalarAsync<string>($"SELECT d.name FROM submissions s JOIN desks d ON d.id = s.desk_id WHERE s.id = @Id AND {scope.Condition("s.desk_id")}",
-            new ScopedArgs(scope, new { Id = id }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
+            scope.Arguments(new { Id = id }), cancellationToken).ConfigureAwait(false) ?? throw new SubmissionNotFoundException();
         var (_, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
@@ -295,7 +295,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
 
         var found = await connection.ScalarAsync<long>(
             $"SELECT count(*) FROM (SELECT id FROM submissions WHERE id = ANY(@Ids) AND {scope.Condition("desk_id")} FOR UPDATE) found",
-            new ScopedArgs(scope, new { Ids = wanted }), transaction, cancellationToken).ConfigureAwait(false);
+            scope.Arguments(new { Ids = wanted }), transaction, cancellationToken).ConfigureAwait(false);
         if (found != wanted.Length)
         {
             throw new SubmissionNotFoundException();

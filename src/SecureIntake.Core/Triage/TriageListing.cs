@@ -1,6 +1,8 @@
 using System.Text;
+using Dapper;
 using Npgsql;
 using SecureIntake.Core.Editors;
+using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Triage;
 
@@ -57,8 +59,9 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
     private const string PriorityRank = "array_position(ARRAY['urgent','high','normal','low']::text[], s.priority)";
 
     private const string RowColumns = """
-        s.id, d.name, s.channel, s.received_at, s.status, e.name, s.priority, s.tags, s.file_count, s.ciphertext_bytes,
-        s.editor_seen_batches IS NOT NULL AND s.witness_batches > s.editor_seen_batches, s.on_hold
+        s.id AS Id, d.name AS Desk, s.channel AS Channel, s.received_at AS ReceivedAt, s.status AS Status, e.name AS Assignee,
+        s.priority AS Priority, s.tags AS Tags, s.file_count AS Files, s.ciphertext_bytes AS Bytes,
+        s.editor_seen_batches IS NOT NULL AND s.witness_batches > s.editor_seen_batches AS WitnessWroteSinceSeen, s.on_hold AS OnHold
         """;
 
     public async Task<QueuePage> ListAsync(DeskScope scope, QueueFilter filter, int page, CancellationToken cancellationToken)
@@ -66,13 +69,11 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(filter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var (where, parameters) = Where(scope, filter);
+        var (where, arguments) = Where(scope, filter);
 
         // The count reads submissions alone (the filters name desks and assignees by id): over tens of thousands of rows it
         // is the queue's dearest part, and an index-only scan of submissions_by_desk_and_arrival serves it once vacuumed.
-        await using var count = new NpgsqlCommand($"SELECT count(*) FROM submissions s {where}", connection);
-        count.Parameters.AddRange(parameters.Select(Clone).ToArray());
-        var total = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var total = await connection.ScalarAsync<long>($"SELECT count(*) FROM submissions s {where}", arguments, null, cancellationToken).ConfigureAwait(false);
         var pageCount = (int)Math.Max(1, (total + PageSize - 1) / PageSize);
         page = Math.Clamp(page, 1, pageCount);
 
@@ -84,27 +85,24 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         };
         // The page's ids first, then their rows: the rows skipped to reach a far page are read from an index of migration
         // 0012 (its order, with the desk for the scope), never joined or fetched.
-        await using var select = new NpgsqlCommand($"""
+        var rows = await connection.QueryAsync<StoredRow>($"""
             SELECT {RowColumns}
             FROM (SELECT s.id FROM submissions s {where} ORDER BY {order} LIMIT {PageSize} OFFSET {(page - 1) * PageSize}) p
             JOIN submissions s ON s.id = p.id JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id
             ORDER BY {order}
-            """, connection);
-        select.Parameters.AddRange(parameters.ToArray());
-        return new QueuePage(await ReadRowsAsync(select, cancellationToken).ConfigureAwait(false), page, pageCount, total);
+            """, arguments, null, cancellationToken).ConfigureAwait(false);
+        return new QueuePage([.. rows.Select(r => r.ToQueueRow())], page, pageCount, total);
     }
 
     /// <summary>One submission's queue row, or null when it does not exist or is outside <paramref name="scope"/>.</summary>
     public async Task<QueueRow?> FindAsync(DeskScope scope, Guid id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        await using var command = dataSource.CreateCommand($"""
+        var row = await dataSource.QuerySingleOrDefaultAsync<StoredRow>($"""
             SELECT {RowColumns} FROM submissions s JOIN desks d ON d.id = s.desk_id LEFT JOIN editors e ON e.id = s.assignee_id
-            WHERE s.id = @id AND {scope.Condition("s.desk_id")}
-            """);
-        command.Parameters.AddWithValue("id", id);
-        scope.AddParameter(command);
-        return (await ReadRowsAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+            WHERE s.id = @Id AND {scope.Condition("s.desk_id")}
+            """, scope.Arguments(new { Id = id }), cancellationToken).ConfigureAwait(false);
+        return row?.ToQueueRow();
     }
 
     public static string SizeBucket(long bytes) => bytes switch
@@ -116,19 +114,19 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
         _ => "> 1 GB",
     };
 
-    private static (string Where, List<NpgsqlParameter> Parameters) Where(DeskScope scope, QueueFilter filter)
+    private static (string Where, DynamicParameters Arguments) Where(DeskScope scope, QueueFilter filter)
     {
         var conditions = new List<string>();
-        var parameters = new List<NpgsqlParameter>();
+        var arguments = scope.Arguments();
         if (!scope.IsEverything)
         {
             conditions.Add(scope.Condition("s.desk_id"));
-            scope.AddParameter(parameters);
         }
+
         void Add(string condition, string name, object value)
         {
             conditions.Add(condition);
-            parameters.Add(new NpgsqlParameter(name, value));
+            arguments.Add(name, value);
         }
 
         if (!string.IsNullOrEmpty(filter.Status))
@@ -176,32 +174,38 @@ public sealed class TriageListing(NpgsqlDataSource dataSource)
             where.Append("WHERE ").AppendJoin(" AND ", conditions);
         }
 
-        return (where.ToString(), parameters);
+        return (where.ToString(), arguments);
     }
 
-    private static NpgsqlParameter Clone(NpgsqlParameter parameter) => parameter.Clone();
-
-    private static async Task<List<QueueRow>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    // A class with setters rather than a positional record: Dapper matches a constructor only on exact column types, and
+    // Npgsql types a text[] column as Array.
+    private sealed class StoredRow
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<QueueRow>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(new QueueRow(
-                reader.GetGuid(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetFieldValue<DateTimeOffset>(3),
-                reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.GetString(6),
-                reader.GetFieldValue<string[]>(7),
-                reader.GetInt32(8),
-                SizeBucket(reader.GetInt64(9)),
-                reader.GetBoolean(10),
-                reader.GetBoolean(11)));
-        }
+        public Guid Id { get; init; }
 
-        return rows;
+        public string Desk { get; init; } = "";
+
+        public string Channel { get; init; } = "";
+
+        public DateTimeOffset ReceivedAt { get; init; }
+
+        public string Status { get; init; } = "";
+
+        public string? Assignee { get; init; }
+
+        public string Priority { get; init; } = "";
+
+        public string[] Tags { get; init; } = [];
+
+        public int Files { get; init; }
+
+        public long Bytes { get; init; }
+
+        public bool WitnessWroteSinceSeen { get; init; }
+
+        public bool OnHold { get; init; }
+
+        public QueueRow ToQueueRow() =>
+            new(Id, Desk, Channel, ReceivedAt, Status, Assignee, Priority, Tags, Files, SizeBucket(Bytes), WitnessWroteSinceSeen, OnHold);
     }
 }
