@@ -35,6 +35,21 @@ public sealed class DeskMembership(NpgsqlDataSource dataSource, AuditLog audit)
             new { Editor = editor }, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The active editors who share a desk in <paramref name="scope"/> (admins share every desk), by name: whom the queue
+    /// offers to assign or filter by. Editors of other desks only would be refused as assignees, and their names are not
+    /// this editor's to know.
+    /// </summary>
+    public Task<IReadOnlyList<string>> ColleaguesAsync(DeskScope scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return dataSource.QueryAsync<string>($"""
+            SELECT e.name FROM editors e
+            WHERE NOT e.disabled AND (e.role = 'admin' OR EXISTS (SELECT 1 FROM desk_members m WHERE m.editor_id = e.id AND {scope.Condition("m.desk_id")}))
+            ORDER BY e.name
+            """, scope.Arguments(), cancellationToken);
+    }
+
     /// <summary>Every editor's desks by editor name (editors of no desk are absent).</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> AllAsync(CancellationToken cancellationToken)
     {

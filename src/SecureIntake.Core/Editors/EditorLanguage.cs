@@ -10,13 +10,6 @@ public sealed class EditorLanguage(NpgsqlDataSource dataSource)
 
     public static readonly IReadOnlyList<string> Codes = [Default, "ru", "kk"];
 
-    /// <summary>The editor's language, or English for an editor that no longer exists.</summary>
-    public async Task<string> GetAsync(Guid editorId, CancellationToken cancellationToken)
-    {
-        return await dataSource.ScalarAsync<string>("SELECT language FROM editors WHERE id = @Id", new { Id = editorId }, cancellationToken).ConfigureAwait(false)
-            ?? Default;
-    }
-
     /// <summary>Sets the editor's language; a code the desk has no pages in is refused and changes nothing.</summary>
     public async Task SetAsync(Guid editorId, string code, CancellationToken cancellationToken)
     {

@@ -30,9 +30,9 @@ internal sealed class DeskPages(IOptions<WebOptions> web, DeskText text, IHttpCo
     public HtmlPage SignIn(string formToken, string? error, int status = StatusCodes.Status200OK) =>
         new(DeskSignInPage.Create(new SignInModel(Language, formToken, error)), status);
 
-    public HtmlPage Queue(Editor editor, string formToken, QueuePage page, QueueFilter filter, IReadOnlyList<Editor> editors, IReadOnlyList<string> desks,
+    public HtmlPage Queue(Editor editor, string formToken, QueuePage page, QueueFilter filter, IReadOnlyList<string> colleagues, IReadOnlyList<string> desks,
         IReadOnlyList<string> keyWarnings) =>
-        new(DeskQueuePage.Create(new QueueModel(Language, editor, formToken, page, filter, [.. editors.Select(e => e.Name)], desks, keyWarnings)));
+        new(DeskQueuePage.Create(new QueueModel(Language, editor, formToken, page, filter, colleagues, desks, keyWarnings)));
 
     public HtmlPage Submission(Editor editor, string formToken, SubmissionDetails details, IReadOnlyList<Editor> editors, string? message) =>
         new(DeskSubmissionPage.Create(new SubmissionModel(Language, editor, formToken, details, [.. editors.Where(e => !e.Disabled).Select(e => e.Name)], message)));
@@ -40,26 +40,7 @@ internal sealed class DeskPages(IOptions<WebOptions> web, DeskText text, IHttpCo
     public HtmlPage Audit(Editor editor, string formToken, IReadOnlyList<LoggedEntry> entries, int page) =>
         new(DeskAuditPage.Create(new AuditModel(Language, editor, formToken, entries, page, entries.Count == AuditLog.PageSize)));
 
-    public HtmlPage Admin(Editor editor, string formToken, IReadOnlyList<Editor> editors, IReadOnlyList<StoredRecipient> keys,
-        IReadOnlyList<(string Name, int RetentionDays)> desks, string? message, TwoFactorEnrolment? enrolment, DateTimeOffset now)
-    {
-        var language = Language;
-        var notice = enrolment is null
-            ? null
-            : new EnrolmentNotice(enrolment.Editor.Name, Totp.ToBase32(enrolment.TotpSecret), enrolment.ProvisioningUri(web.Value.NewsroomName));
-        var rows = keys.Select(k => new KeyRow(k, KeyWarning(language, k, now))).ToList();
-        return new(DeskAdminPage.Create(new AdminModel(language, editor, formToken, editors, rows, desks, message, notice)));
-    }
-
-    /// <summary>Why a desk's key needs attention (refused, or expiring within 30 days), or null when it does not; in English, for warnings and logs.</summary>
-    public static string? KeyWarning(StoredRecipient key, DateTimeOffset now) => key.Verdict.Key switch
-    {
-        null => $"refused: {key.Verdict.RefusalReason}",
-        { } usable when Crypto.Keys.KeyExpiry.Near(usable, now) is { } expires => $"expires {expires.UtcDateTime:yyyy-MM-dd}",
-        _ => null,
-    };
-
-    /// <summary>The same judgement as <see cref="KeyWarning(StoredRecipient, DateTimeOffset)"/>, worded in <paramref name="language"/>.</summary>
+    /// <summary>Why a desk's key needs attention (refused, or expiring within 30 days), in <paramref name="language"/>; null when it does not.</summary>
     public string? KeyWarning(Language language, StoredRecipient key, DateTimeOffset now) => key.Verdict.Key switch
     {
         null => text.Text(language, "Key_Refused", key.Verdict.RefusalReason ?? ""),

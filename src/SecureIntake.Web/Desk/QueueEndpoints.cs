@@ -19,13 +19,13 @@ internal static class QueueEndpoints
         posts.MapPost("/bulk", BulkAsync);
     }
 
-    private static async Task<HtmlPage> QueueAsync([AsParameters] QueueQuery query, DeskUser user, TriageListing queue, EditorStore editors,
+    private static async Task<HtmlPage> QueueAsync([AsParameters] QueueQuery query, DeskUser user, TriageListing queue, DeskMembership membership,
         RecipientStore recipients, DeskWarnings warnings, DeskPages pages, CancellationToken cancellationToken)
     {
         var filter = query.Filter;
         var desks = await recipients.DeskNamesAsync(user.Scope, cancellationToken);
         return pages.Queue(user.Editor, user.FormToken, await queue.ListAsync(user.Scope, filter, query.Page ?? 1, cancellationToken), filter,
-            await editors.ListAsync(cancellationToken), desks, await warnings.ListAsync(user.Scope, desks, cancellationToken));
+            await membership.ColleaguesAsync(user.Scope, cancellationToken), desks, await warnings.ListAsync(user.Scope, desks, cancellationToken));
     }
 
     private static async Task<Results<RedirectHttpResult, HtmlPage>> BulkAsync(DeskForm form, DeskUser user, TriageActions actions, DeskPages pages,

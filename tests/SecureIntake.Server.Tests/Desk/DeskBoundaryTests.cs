@@ -80,6 +80,23 @@ public sealed class DeskBoundaryTests(DeskService desk) : IClassFixture<DeskServ
     }
 
     [Fact]
+    public async Task The_queue_names_as_assignees_only_the_editors_who_share_a_desk_with_the_reader()
+    {
+        (await SecureIntakeCli.RunAsync(desk.Database, "desks", "add", "features", "--key", desk.Keys.Usable)).EnsureSuccess("desks add");
+        (await SecureIntakeCli.RunWithInputAsync(desk.Database, DeskService.Password + "\n", "editors", "add", "fedor", "--desk", "features"))
+            .EnsureSuccess("editors add");
+        var secret = await desk.AddEditorAsync("greta");
+        await desk.AddEditorAsync("hugo", admin: true);
+        using var greta = await desk.SignedInBrowserAsync("greta", secret);
+
+        var queue = await greta.GetStringAsync(new Uri("/desk", UriKind.Relative));
+
+        Assert.Contains("<option value=\"greta\"", queue, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"hugo\"", queue, StringComparison.Ordinal);
+        Assert.DoesNotContain("fedor", queue, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_editor_taken_off_a_desk_loses_it_and_a_new_language_shows_on_their_very_next_request_in_the_same_session()
     {
         (await SecureIntakeCli.RunAsync(desk.Database, "desks", "add", "sports", "--key", desk.Keys.Usable)).EnsureSuccess("desks add");

@@ -11,6 +11,7 @@ using SecureIntake.Web;
 using SecureIntake.Web.Desk;
 using SecureIntake.Web.Desk.Access;
 using SecureIntake.Web.Pages;
+using SecureIntake.Web.Pages.Desk;
 
 namespace SecureIntake.Server.Tests.Desk;
 
@@ -35,7 +36,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
     {
         var row = Row(Hostile, [Hostile]);
 
-        var queue = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([row], 1, 1, 1), new QueueFilter(Tag: Hostile), [Alice], [Hostile], [Hostile]));
+        var queue = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([row], 1, 1, 1), new QueueFilter(Tag: Hostile), [Alice.Name], [Hostile], [Hostile]));
         var submission = await RenderAsync(Pages.Submission(Alice, "token", new SubmissionDetails(row, [],
             [new(DateTimeOffset.UnixEpoch, Hostile, null, null, Hostile), new(DateTimeOffset.UnixEpoch, Hostile, SubmissionEvent.TagAdded, Hostile, null)], true),
             [Alice with { Name = Hostile }], Hostile));
@@ -60,7 +61,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
     {
         SignedIn(language);
 
-        var page = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([], 1, 1, total), new QueueFilter(), [Alice], ["default"], []));
+        var page = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([], 1, 1, total), new QueueFilter(), [Alice.Name], ["default"], []));
 
         Assert.Contains($"<p class=\"count\">{expected}</p>", page, StringComparison.Ordinal);
         Assert.StartsWith($"<!doctype html>\n<html lang=\"{language}\">", page, StringComparison.Ordinal);
@@ -73,10 +74,11 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         var row = Row("default", []);
         HtmlPage[] pages =
         [
-            Pages.Queue(Alice, "tok-1", new QueuePage([row], 1, 1, 1), new QueueFilter(), [Alice], ["default"], []),
+            Pages.Queue(Alice, "tok-1", new QueuePage([row], 1, 1, 1), new QueueFilter(), [Alice.Name], ["default"], []),
             Pages.Submission(Alice, "tok-1", new SubmissionDetails(row, [], [], false), [Alice], null),
             Pages.Audit(Alice, "tok-1", [], 1),
-            Pages.Admin(Alice, "tok-1", [Alice], [], [("default", 90)], null, null, DateTimeOffset.UnixEpoch),
+            new HtmlPage(DeskAdminPage.Create(new AdminModel(Pages.Language, Alice, "tok-1", [Alice], [], [("default", 90)], null, null,
+                new Dictionary<string, IReadOnlyList<string>>()))),
             Pages.Problem(Alice, "tok-1", StatusCodes.Status404NotFound, "Табылмады", "Мұндай хабарлама жоқ."),
         ];
 
