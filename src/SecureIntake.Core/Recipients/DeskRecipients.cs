@@ -22,6 +22,18 @@ public enum KeyChangeKind
 /// <summary>One key's fate in a <see cref="DeskRecipients"/> operation.</summary>
 public sealed record KeyChange(string Desk, string Fingerprint, KeyChangeKind Kind, string? Reason = null)
 {
+    /// <summary>The kind of <see cref="Reason"/> when it is a key's own problem, for words in an editor's language.</summary>
+    public KeyProblem? Problem { get; init; }
+
+    public string? ProblemDetail { get; init; }
+
+    /// <summary>A key not encrypted to because of what <paramref name="verdict"/> found.</summary>
+    public static KeyChange Unusable(string desk, KeyVerdict verdict, KeyChangeKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        return new(desk, verdict.Fingerprint, kind, verdict.RefusalReason) { Problem = verdict.Problem, ProblemDetail = verdict.ProblemDetail };
+    }
+
     /// <summary>One line for an admin: what happened to the key and, when it is not encrypted to, why.</summary>
     public string Describe() => Kind switch
     {
@@ -117,7 +129,7 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
         {
             if (!await store.IsStoredAsync(desk, verdict.Fingerprint, cancellationToken).ConfigureAwait(false))
             {
-                refused.Add(new KeyChange(desk, verdict.Fingerprint, KeyChangeKind.Refused, verdict.RefusalReason));
+                refused.Add(KeyChange.Unusable(desk, verdict, KeyChangeKind.Refused));
             }
         }
 
@@ -132,7 +144,7 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
             var (added, stored) = await store.AddAsync(desk, verdict.Fingerprint, verdict.Certificate, cancellationToken).ConfigureAwait(false);
             changes.Add(stored.IsUsable
                 ? new KeyChange(desk, verdict.Fingerprint, added ? KeyChangeKind.Added : KeyChangeKind.Updated)
-                : new KeyChange(desk, verdict.Fingerprint, KeyChangeKind.NowRefused, stored.RefusalReason));
+                : KeyChange.Unusable(desk, stored, KeyChangeKind.NowRefused));
         }
 
         return new KeyChangeResult(verdicts, changes, null, await check.DesksWithoutUsableKeyAsync(cancellationToken).ConfigureAwait(false));
@@ -151,7 +163,7 @@ public sealed class DeskRecipients(RecipientStore store, RecipientKeyCheck check
 
         if (verdicts[0].Key is not { } first)
         {
-            KeyChange[] refused = [new KeyChange(name, verdicts[0].Fingerprint, KeyChangeKind.Refused, verdicts[0].RefusalReason)];
+            KeyChange[] refused = [KeyChange.Unusable(name, verdicts[0], KeyChangeKind.Refused)];
             return new KeyChangeResult(verdicts, refused, new KeyRefusal(KeyRefusalKind.FirstKeyRefused, verdicts[0].Fingerprint, refused), []);
         }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 using Org.BouncyCastle.Utilities;
@@ -22,26 +23,28 @@ internal static class EncryptionKeySelector
 
         if (primary.Version != 4)
         {
-            return KeyVerdict.Refused(fingerprint,
-                $"it is a version {primary.Version} key; only version 4 keys can be encrypted to for now (RFC 9580 v6 keys are not supported yet)");
+            return KeyVerdict.Refused(fingerprint, KeyProblem.OldVersion,
+                $"it is a version {primary.Version} key; only version 4 keys can be encrypted to for now (RFC 9580 v6 keys are not supported yet)",
+                primary.Version.ToString(CultureInfo.InvariantCulture));
         }
 
         if (ValidSignatures(primary, primary, PgpSignature.KeyRevocation, at, s => s.VerifyCertification(primary)).Any())
         {
-            return KeyVerdict.Refused(fingerprint, "the key is revoked");
+            return KeyVerdict.Refused(fingerprint, KeyProblem.Revoked, "the key is revoked");
         }
 
         var userIds = ValidUserIds(primary, at);
         var primarySignature = PrimarySelfSignature(primary, userIds, at);
         if (primarySignature is null)
         {
-            return KeyVerdict.Refused(fingerprint, "it has no valid self-signature (no user ID is certified by the key itself)");
+            return KeyVerdict.Refused(fingerprint, KeyProblem.NoSelfSignature, "it has no valid self-signature (no user ID is certified by the key itself)");
         }
 
         var primaryExpires = ExpiryOf(primary, primarySignature);
         if (primaryExpires <= now)
         {
-            return KeyVerdict.Refused(fingerprint, $"the key expired on {primaryExpires:yyyy-MM-dd}");
+            return KeyVerdict.Refused(fingerprint, KeyProblem.Expired, $"the key expired on {primaryExpires:yyyy-MM-dd}",
+                primaryExpires?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         }
 
         var candidates = new List<(PgpPublicKey Key, DateTimeOffset? Expires)>();
@@ -75,13 +78,14 @@ internal static class EncryptionKeySelector
         if (candidates.Count == 0)
         {
             var why = problems.Count == 0 ? "it has no encryption (sub)key: it is for signing only" : string.Join("; ", problems);
-            return KeyVerdict.Refused(fingerprint, $"it has no usable encryption key ({why})");
+            return KeyVerdict.Refused(fingerprint, problems.Count == 0 ? KeyProblem.SigningOnly : KeyProblem.NoUsableEncryptionKey,
+                $"it has no usable encryption key ({why})");
         }
 
         var chosen = candidates.MaxBy(c => c.Key.CreationTime);
         if (IsUnsoundRsa(chosen.Key) is { } unsound)
         {
-            return KeyVerdict.Refused(fingerprint, $"its encryption key's RSA modulus is unsound ({unsound}): anyone could decrypt what is encrypted to it");
+            return KeyVerdict.Refused(fingerprint, KeyProblem.UnsoundRsa, $"its encryption key's RSA modulus is unsound ({unsound}): anyone could decrypt what is encrypted to it");
         }
 
         return KeyVerdict.Usable(new RecipientKey(certificate, chosen.Key, userIds, chosen.Expires));

@@ -16,7 +16,12 @@ internal sealed record DeskMessage(string Key, params object[] Arguments)
     public static DeskMessage Plain(string text) => new("Message_Plain", text);
 
     public string In(DeskText text, Language language) =>
-        text.Text(language, Key, [.. Arguments.Select(argument => argument is DeskMessage message ? message.In(text, language) : argument)]);
+        text.Text(language, Key, [.. Arguments.Select(argument => argument switch
+        {
+            DeskMessage message => message.In(text, language),
+            IEnumerable<DeskMessage> messages => string.Join("; ", messages.Select(m => m.In(text, language))),
+            _ => argument,
+        })]);
 
     /// <summary>Why Core refused a change, in words any desk language has; null for an exception that is no refusal.</summary>
     public static DeskMessage? Refusal(Exception exception) => exception switch
@@ -35,9 +40,9 @@ internal sealed record DeskMessage(string Key, params object[] Arguments)
     /// <summary>Why a key operation changed nothing.</summary>
     public static DeskMessage Refusal(KeyRefusal refusal) => refusal.Kind switch
     {
-        KeyRefusalKind.NewKeyRefused => new("KeyRefusal_NewKeyRefused", string.Join("; ", refusal.Keys.Select(k => $"{k.Fingerprint} ({k.Reason})"))),
+        KeyRefusalKind.NewKeyRefused => new("KeyRefusal_NewKeyRefused", refusal.Keys.Select(k => new DeskMessage("Key_WithProblem", k.Fingerprint, Problem(k))).ToList()),
         KeyRefusalKind.NotOneKey => new("KeyRefusal_NotOneKey", refusal.Count),
-        KeyRefusalKind.FirstKeyRefused => new("KeyRefusal_FirstKeyRefused", refusal.Fingerprint, refusal.Keys[0].Reason ?? ""),
+        KeyRefusalKind.FirstKeyRefused => new("KeyRefusal_FirstKeyRefused", refusal.Fingerprint, Problem(refusal.Keys[0])),
         KeyRefusalKind.LastUsableKey => new("KeyRefusal_LastUsableKey", refusal.Fingerprint, string.Join(", ", refusal.Keys.Select(k => $"'{k.Desk}'")),
             refusal.Keys[0].Desk),
         _ when refusal.Desk is { } desk => new("KeyRefusal_NoSuchKeyOnDesk", refusal.Fingerprint, desk),
@@ -45,5 +50,11 @@ internal sealed record DeskMessage(string Key, params object[] Arguments)
     };
 
     /// <summary>What happened to one key.</summary>
-    public static DeskMessage Change(KeyChange change) => new($"KeyChange_{change.Kind}", change.Fingerprint, change.Desk, change.Reason ?? "");
+    public static DeskMessage Change(KeyChange change) => new($"KeyChange_{change.Kind}", change.Fingerprint, change.Desk, Problem(change));
+
+    /// <summary>Why a key is not encrypted to, in the editor's words when it is the key's own problem.</summary>
+    public static DeskMessage Problem(KeyProblem? problem, string? detail, string? reason) =>
+        problem is { } kind ? new($"KeyProblem_{kind}", detail ?? "") : Plain(reason ?? "");
+
+    private static DeskMessage Problem(KeyChange change) => Problem(change.Problem, change.ProblemDetail, change.Reason);
 }

@@ -43,7 +43,7 @@ internal sealed class DeskPages(IOptions<WebOptions> web, DeskText text, IHttpCo
     /// <summary>Why a desk's key needs attention (refused, or expiring within 30 days), in <paramref name="language"/>; null when it does not.</summary>
     public string? KeyWarning(Language language, StoredRecipient key, DateTimeOffset now) => key.Verdict.Key switch
     {
-        null => text.Text(language, "Key_Refused", key.Verdict.RefusalReason ?? ""),
+        null => text.Text(language, "Key_Refused", DeskMessage.Problem(key.Verdict.Problem, key.Verdict.ProblemDetail, key.Verdict.RefusalReason).In(text, language)),
         { } usable when Crypto.Keys.KeyExpiry.Near(usable, now) is { } expires =>
             text.Text(language, "Key_Expires", expires.UtcDateTime.ToString("d", language.Culture)),
         _ => null,

@@ -128,7 +128,7 @@ public sealed class DeskAdminEditorsTests(DeskService desk) : IClassFixture<Desk
     }
 
     [Fact]
-    public async Task A_russian_admin_sees_a_key_refusal_and_the_queues_key_warning_in_russian()
+    public async Task A_russian_admin_sees_a_key_refusal_and_the_queues_key_warning_with_its_reason_in_russian()
     {
         using var rustam = await desk.SignedInBrowserAsync("rustam", await desk.AddEditorAsync("rustam", admin: true));
         using (var language = await DeskService.PostDeskFormAsync(rustam, "/desk", "/desk/language", ("language", "ru")))
@@ -150,8 +150,9 @@ public sealed class DeskAdminEditorsTests(DeskService desk) : IClassFixture<Desk
         (await SecureIntakeCli.RunAsync(desk.Database, "keys", "add", before, "--desk", "default")).EnsureSuccess("keys add");
         (await SecureIntakeCli.RunAsync(desk.Database, "keys", "add", afterRevocation, "--desk", "default")).EnsureSuccess("keys add revocation");
         var queue = await rustam.GetStringAsync(new Uri("/desk", UriKind.Relative));
-        Assert.Contains($"Ключ получателя {fingerprint} отдела «default»: отклонён", queue, StringComparison.Ordinal);
+        Assert.Contains($"Ключ получателя {fingerprint} отдела «default»: отклонён: ключ отозван", queue, StringComparison.Ordinal);
         Assert.DoesNotContain("Recipient key", queue, StringComparison.Ordinal);
+        Assert.DoesNotContain("revoked", queue, StringComparison.Ordinal);
     }
 
     private Task<string> DoraAsync() => desk.ScalarAsync<string>("""
