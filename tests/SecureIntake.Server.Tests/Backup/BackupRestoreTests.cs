@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Server.Tests.Desk;
 using SecureIntake.Testing;
@@ -127,25 +126,32 @@ public sealed class BackupRestoreTests(BackupTestBed bed) : IClassFixture<Backup
     }
 
     [Fact]
-    public async Task A_dump_that_fails_to_load_leaves_the_database_empty_and_removes_the_blobs_it_copied()
+    public async Task A_dump_that_fails_to_load_midway_leaves_the_database_empty_and_removes_the_blobs_it_copied()
     {
-        // A dump PostgreSQL cannot load, with a manifest that matches it: only the load itself can fail.
-        var copy = bed.CopyOfBackup();
-        var dump = Path.Combine(copy, "database.dump");
-        var bytes = await File.ReadAllBytesAsync(dump);
-        // Cut in the middle: the schema loads, then the data ends early.
-        var kept = bytes.Length / 2;
-        await File.WriteAllBytesAsync(dump, bytes.AsSpan(0, kept).ToArray());
-        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(copy, "manifest.json")))!;
-        var entry = manifest["files"]!.AsArray().Single(f => (string?)f!["path"] == "database.dump")!;
-        entry["bytes"] = kept;
-        entry["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(dump)));
-        await File.WriteAllTextAsync(Path.Combine(copy, "manifest.json"), manifest.ToJsonString());
+        // The load fails after the first tables exist, as a full disk or a lost connection would make it fail: an event
+        // trigger (no table, so the database still counts as empty) refuses the table that comes late in the dump.
+        var database = await BackupTestBed.EmptyDatabaseAsync();
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(database))
+        await using (var command = dataSource.CreateCommand("""
+            CREATE FUNCTION public.refuse_items() RETURNS event_trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE object_identity = 'public.submission_items') THEN
+                    RAISE EXCEPTION 'no room left (test)';
+                END IF;
+            END $$;
+            CREATE EVENT TRIGGER refuse_items ON ddl_command_end EXECUTE FUNCTION public.refuse_items();
+            """))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
 
-        var (result, database, blobs) = await RestoreIntoEmptyAsync(copy);
+        var blobs = Directory.CreateTempSubdirectory("si-restore-target-").FullName;
+
+        var result = await BackupTestBed.RestoreAsync(database, blobs, bed.Backup);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("pg_restore failed", result.Error, StringComparison.Ordinal);
+        Assert.Contains("no room left (test)", result.Error, StringComparison.Ordinal);
         Assert.Contains("the database is left empty as it was; the blob directory is empty again", result.Error, StringComparison.Ordinal);
         await AssertNothingWrittenAsync(database, blobs);
     }
@@ -194,6 +200,83 @@ public sealed class BackupRestoreTests(BackupTestBed bed) : IClassFixture<Backup
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"encrypted item {items[^1]} in Storage:BlobDirectory is", result.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(target.Path));
+    }
+
+    [Fact]
+    public async Task A_submission_deleted_while_a_backup_runs_waits_until_the_backup_has_copied_its_blobs()
+    {
+        // A third submission, deleted mid-backup as an editor or retention deletes one: rows first (committed), then blobs.
+        (await ExternalTool.RunAsync("dotnet", [BackupTestBed.Program, "ingest-mail", $"--Storage:BlobDirectory={bed.Service.BlobDirectory}"], BackupTestBed.Mail,
+            SecureIntakeCli.EnvironmentFor(bed.Service.Database), TimeSpan.FromMinutes(2))).EnsureSuccess("ingest-mail");
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(bed.Service.Database + ";ApplicationName=backup-test");
+        var doomed = await QueryAsync<Guid>(dataSource, "SELECT id FROM submissions WHERE NOT (id::text = ANY(@Known))", bed.Before.Keys.ToArray());
+        var doomedItems = await QueryAsync<Guid>(dataSource, "SELECT id FROM submission_items WHERE submission_id = @Known", doomed.Single());
+
+        // pg_dump starts only once the backup holds its snapshot and row locks; holding a table it must dump keeps it there.
+        await using var holder = await dataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await new Npgsql.NpgsqlCommand("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE", holder, holding).ExecuteNonQueryAsync();
+        using var parent = new TemporaryDirectory("si-backup-target-");
+        var backup = BackupAsync(bed.Service.BlobDirectory, parent.File("backup"));
+        await WaitUntilAsync(dataSource, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'secureintake-backup' AND wait_event_type = 'Lock'", backup);
+
+        var deleting = Task.Run(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await new Npgsql.NpgsqlCommand($"DELETE FROM submission_items WHERE submission_id = '{doomed.Single()}'", connection, transaction).ExecuteNonQueryAsync();
+                await new Npgsql.NpgsqlCommand($"DELETE FROM submissions WHERE id = '{doomed.Single()}'", connection, transaction).ExecuteNonQueryAsync();
+                await transaction.CommitAsync();
+            }
+
+            foreach (var item in doomedItems)
+            {
+                File.Delete(Path.Combine(bed.Service.BlobDirectory, item.ToString("N")));
+            }
+        });
+        // The delete waits on the backup's row locks (or, were they missing, it finishes and takes the blobs with it).
+        await WaitUntilAsync(dataSource, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backup-test' AND wait_event_type = 'Lock'", deleting);
+        await holding.RollbackAsync();
+
+        var result = await backup;
+        await deleting;
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var manifest = await File.ReadAllTextAsync(Path.Combine(parent.File("backup"), "manifest.json"));
+        Assert.All(doomedItems, item => Assert.Contains($"blobs/{item:N}", manifest, StringComparison.Ordinal));
+        Assert.All(doomedItems, item => Assert.False(File.Exists(Path.Combine(bed.Service.BlobDirectory, item.ToString("N")))));
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(Npgsql.NpgsqlDataSource dataSource, string sql, object known)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("Known", known);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
+    /// <summary>Waits until <paramref name="sql"/> counts a row, or <paramref name="task"/> ends first (then the test goes on and its asserts decide).</summary>
+    private static async Task WaitUntilAsync(Npgsql.NpgsqlDataSource dataSource, string sql, Task task)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!task.IsCompleted)
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"nothing matched within 60 s: {sql}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>The test bed's blobs that its database names, in a directory of their own, so a test may damage them.</summary>
