@@ -248,6 +248,42 @@ public sealed class BackupRestoreTests(BackupTestBed bed) : IClassFixture<Backup
         Assert.All(doomedItems, item => Assert.False(File.Exists(Path.Combine(bed.Service.BlobDirectory, item.ToString("N")))));
     }
 
+    [Fact]
+    public async Task A_backup_killed_midway_leaves_a_folder_that_restore_refuses()
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(bed.Service.Database + ";ApplicationName=backup-test");
+        await using var holder = await dataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await new Npgsql.NpgsqlCommand("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE", holder, holding).ExecuteNonQueryAsync();
+        using var parent = new TemporaryDirectory("si-backup-target-");
+        var target = parent.File("backup");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { BackupTestBed.Program, "backup", "--to", target, $"--Storage:BlobDirectory={bed.Service.BlobDirectory}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in SecureIntakeCli.EnvironmentFor(bed.Service.Database))
+        {
+            start.Environment[key] = value;
+        }
+
+        using var backup = System.Diagnostics.Process.Start(start)!;
+        await WaitUntilAsync(dataSource, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'secureintake-backup' AND wait_event_type = 'Lock'",
+            backup.WaitForExitAsync());
+        Assert.False(backup.HasExited, "the backup ended before it could be cut short");
+        backup.Kill(entireProcessTree: true); // as a power cut or an OOM kill would
+        await backup.WaitForExitAsync();
+        await holding.RollbackAsync();
+
+        Assert.True(Directory.Exists(target), "the backup had not started writing");
+        var (result, database, blobs) = await RestoreIntoEmptyAsync(target);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("has no manifest.json", result.Error, StringComparison.Ordinal);
+        await AssertNothingWrittenAsync(database, blobs);
+    }
+
     private static async Task<List<T>> QueryAsync<T>(Npgsql.NpgsqlDataSource dataSource, string sql, object known)
     {
         await using var command = dataSource.CreateCommand(sql);
