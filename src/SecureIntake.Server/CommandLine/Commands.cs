@@ -35,6 +35,8 @@ internal static class Commands
             WithSubcommand(EditorsCommands.Build(), EditorPasswordCommand.Build()),
             DesksCommands.Build(),
             IngestMailCommand.Build(),
+            BackupCommands.Backup(),
+            BackupCommands.Restore(),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, cancellationToken) => RunCommands.RunAsync(parse, ServiceRoles.All, cancellationToken));
