@@ -14,7 +14,7 @@ public sealed partial class RetentionSweep(NpgsqlDataSource dataSource, TriageAc
 {
     public static readonly TimeSpan WarningPeriod = TimeSpan.FromDays(3);
 
-    // One desk at a time, each up to its own bound, so both questions read the index of migration 0015 instead of every row.
+    // One desk at a time, each up to its own bound, so both questions read the index of migration 0017 instead of every row.
     private static string Due(string deskCondition) => $"""
         SELECT s.id AS Id, d.retention_days AS Days, s.desk_id AS DeskId
         FROM desks d CROSS JOIN LATERAL (

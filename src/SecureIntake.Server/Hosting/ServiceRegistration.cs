@@ -16,6 +16,9 @@ internal static class ServiceRegistration
 {
     public const string HangfireSchema = "hangfire";
 
+    /// <summary>How long a job whose worker stopped renewing it stays invisible to the other workers.</summary>
+    public static readonly TimeSpan JobInvisibilityTimeout = TimeSpan.FromMinutes(1);
+
     /// <summary>What every process needs: the core, and Hangfire's storage (the web role only enqueues).</summary>
     public static IServiceCollection AddSecureIntake(this IServiceCollection services, IConfiguration configuration, ServiceRoles roles)
     {
@@ -27,7 +30,18 @@ internal static class ServiceRegistration
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(
                 bootstrap => bootstrap.UseNpgsqlConnection(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions { SchemaName = HangfireSchema, PrepareSchemaIfNecessary = true })
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = HangfireSchema,
+                    PrepareSchemaIfNecessary = true,
+                    // A job held by a worker that died (SIGKILL, a node lost) goes back to the queue this long after its
+                    // worker last showed it was alive, not after the fixed 30 minutes that would hold a triage job back.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = JobInvisibilityTimeout,
+                    // Hangfire's locks are rows that a killed worker never deletes (one taken to change a job's state
+                    // among them): another worker may take such a lock once it is this old, not after 10 minutes.
+                    DistributedLockTimeout = JobInvisibilityTimeout,
+                })
             // A finished job's rows hold exact times next to a submission id; keep them only briefly.
             .WithJobExpirationTimeout(TimeSpan.FromMinutes(30)));
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace SecureIntake.Web.Witness.Admission;
 
@@ -8,24 +9,22 @@ namespace SecureIntake.Web.Witness.Admission;
 /// at who is asking. In order: one of the token's posts, a post of the hour's budget, then one of the slots,
 /// waited for a bounded while. Every busy refusal says when to try again. A post that is not kept gives all
 /// of it back, so a refused, broken or abandoned post spends neither the witness's token nor the budget.
+/// A token's posts are counted in PostgreSQL for every web node together; slots and the hour's budget are this
+/// process's own.
 /// </summary>
 internal sealed class IntakeAdmission : IDisposable
 {
     private readonly IntakeLimits _limits;
     private readonly TimeProvider _clock;
+    private readonly NpgsqlDataSource _dataSource;
     private readonly SemaphoreSlim _slots;
+    private long _nextPurgeTicks;
 
-    // Posts per token nonce, kept or in progress. An entry lives while a post of its token is in progress or
-    // one was kept, so there are at most (posts in progress) + HourlyPosts x FormTokenHours of them, however
-    // many tokens anyone asks for.
-    private readonly Lock _tokenLock = new();
-    private readonly Dictionary<string, TokenUse> _tokenUses = new(StringComparer.Ordinal);
-    private DateTimeOffset _nextPurge;
-
-    public IntakeAdmission(IOptions<IntakeLimits> limits, TimeProvider clock)
+    public IntakeAdmission(IOptions<IntakeLimits> limits, TimeProvider clock, NpgsqlDataSource dataSource)
     {
         _limits = limits.Value;
         _clock = clock;
+        _dataSource = dataSource;
         _slots = new SemaphoreSlim(_limits.MaxConcurrentSubmissions);
         Budget = new HourlyBudget(_limits.HourlyPosts, _limits.HourlyBytes, clock);
     }
@@ -38,7 +37,7 @@ internal sealed class IntakeAdmission : IDisposable
         var ticket = new AdmissionTicket(this, token.Nonce);
         try
         {
-            if (!TryUseToken(token))
+            if (!await TryUseTokenAsync(token, cancellationToken))
             {
                 throw new SubmissionRejectedException(SubmissionProblem.CrossSite);
             }
@@ -64,59 +63,43 @@ internal sealed class IntakeAdmission : IDisposable
 
     internal void ReleaseSlot() => _slots.Release();
 
+    /// <summary>Gives one of the token's posts back (its post was not kept); the row goes once none is left.</summary>
     internal void ReleaseTokenUse(string nonce)
     {
-        lock (_tokenLock)
-        {
-            if (_tokenUses.TryGetValue(nonce, out var use) && --use.Posts <= 0)
-            {
-                _tokenUses.Remove(nonce);
-            }
-        }
+        // Synchronous: a ticket is disposed on every way out of a post, exceptions included.
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("""
+            WITH released AS (UPDATE form_token_posts SET posts = posts - 1 WHERE nonce = @Nonce AND posts > 0 RETURNING nonce, posts)
+            DELETE FROM form_token_posts f USING released r WHERE f.nonce = r.nonce AND r.posts = 0
+            """, connection);
+        command.Parameters.AddWithValue("Nonce", nonce);
+        command.ExecuteNonQuery();
     }
 
-    private bool TryUseToken(FormToken token)
-    {
-        lock (_tokenLock)
-        {
-            PurgeExpired();
-            if (!_tokenUses.TryGetValue(token.Nonce, out var use))
-            {
-                _tokenUses[token.Nonce] = use = new TokenUse(token.Expires);
-            }
-
-            if (use.Posts >= _limits.PostsPerFormToken)
-            {
-                return false;
-            }
-
-            use.Posts++;
-            return true;
-        }
-    }
-
-    private void PurgeExpired()
+    /// <summary>
+    /// Counts a post of the token for every web node together, so that a form re-sent to another node behind the
+    /// same onion service is refused as one re-sent to this node is; false when its posts are used up.
+    /// </summary>
+    private async Task<bool> TryUseTokenAsync(FormToken token, CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
-        if (now < _nextPurge)
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var nextPurge = Interlocked.Read(ref _nextPurgeTicks);
+        if (now.UtcTicks >= nextPurge && Interlocked.CompareExchange(ref _nextPurgeTicks, now.AddMinutes(1).UtcTicks, nextPurge) == nextPurge)
         {
-            return;
+            await using var purge = new NpgsqlCommand("DELETE FROM form_token_posts WHERE expires_at < @Now", connection);
+            purge.Parameters.AddWithValue("Now", now);
+            await purge.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        _nextPurge = now.AddMinutes(1);
-        foreach (var (nonce, use) in _tokenUses)
-        {
-            if (use.Expires < now)
-            {
-                _tokenUses.Remove(nonce);
-            }
-        }
-    }
-
-    private sealed class TokenUse(DateTimeOffset expires)
-    {
-        public DateTimeOffset Expires { get; } = expires;
-
-        public int Posts { get; set; }
+        // The row must outlive the token; rounded up to the hour, it does not say when the form was opened.
+        await using var use = new NpgsqlCommand("""
+            INSERT INTO form_token_posts (nonce, posts, expires_at) VALUES (@Nonce, 1, date_trunc('hour', @Expires + interval '1 hour' - interval '1 microsecond'))
+            ON CONFLICT (nonce) DO UPDATE SET posts = form_token_posts.posts + 1 WHERE form_token_posts.posts < @Max
+            """, connection);
+        use.Parameters.AddWithValue("Nonce", token.Nonce);
+        use.Parameters.AddWithValue("Expires", token.Expires);
+        use.Parameters.AddWithValue("Max", _limits.PostsPerFormToken);
+        return await use.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 }

@@ -1,21 +1,35 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using SecureIntake.Core.Codenames;
+using SecureIntake.Core.Storage;
+using SecureIntake.Testing;
 using SecureIntake.Web.Witness;
 using SecureIntake.Web.Witness.Admission;
 
 namespace SecureIntake.Server.Tests.Witness.Admission;
 
-public sealed class FormTokenTests
+public sealed class FormTokenTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
     private readonly IOptions<IntakeLimits> _limits = Options.Create(new IntakeLimits { FormTokenHours = 12, PostsPerFormToken = 3, AdmissionWaitSeconds = 0 });
     private readonly FormTokens _tokens;
+    private NpgsqlDataSource _dataSource = null!;
 
     public FormTokenTests() =>
         _tokens = new FormTokens(Options.Create(new CodenameOptions { Pepper = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }), _limits, _clock);
+
+    // A token's posts are counted in PostgreSQL, for every web node together.
+    public async Task InitializeAsync()
+    {
+        _dataSource = NpgsqlDataSource.Create(await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync());
+        await new Migrator(_dataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
 
     [Fact]
     public void A_token_is_accepted_from_its_own_browser_until_it_expires()
@@ -45,7 +59,7 @@ public sealed class FormTokenTests
     [Fact]
     public async Task One_token_serves_a_bounded_number_of_posts_and_each_new_form_page_brings_a_fresh_one()
     {
-        using var admission = new IntakeAdmission(_limits, _clock);
+        using var admission = new IntakeAdmission(_limits, _clock, _dataSource);
         var (browser, token) = IssueToNewBrowser();
         var read = _tokens.Read(Posting(browser), token)!;
 
@@ -66,7 +80,7 @@ public sealed class FormTokenTests
     [Fact]
     public async Task Replaying_a_used_up_token_does_not_spend_the_hours_budget()
     {
-        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 4, PostsPerFormToken = 3, AdmissionWaitSeconds = 0 }), _clock);
+        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 4, PostsPerFormToken = 3, AdmissionWaitSeconds = 0 }), _clock, _dataSource);
         var (browser, token) = IssueToNewBrowser();
         var read = _tokens.Read(Posting(browser), token)!;
         for (var i = 0; i < 3; i++)
@@ -90,7 +104,7 @@ public sealed class FormTokenTests
     [Fact]
     public async Task A_post_that_is_not_kept_gives_back_its_tokens_post_and_the_hours_budget()
     {
-        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 1, PostsPerFormToken = 1, AdmissionWaitSeconds = 0 }), _clock);
+        using var admission = new IntakeAdmission(Options.Create(new IntakeLimits { HourlyPosts = 1, PostsPerFormToken = 1, AdmissionWaitSeconds = 0 }), _clock, _dataSource);
         var (browser, token) = IssueToNewBrowser();
         var read = _tokens.Read(Posting(browser), token)!;
 
