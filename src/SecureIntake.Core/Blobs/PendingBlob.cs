@@ -7,12 +7,15 @@ namespace SecureIntake.Core.Blobs;
 /// and the file stays exclusively locked until the blob is disposed, sealed or not, so the orphan sweep
 /// leaves it alone however slowly it arrives. <see cref="SealAsync"/> makes it durable; disposing an
 /// unsealed one deletes it. A blob of a group commit (<see cref="DurableLater"/>) is sealed without the fsyncs,
-/// which <see cref="MakeDurable"/> then does for the whole group: one directory fsync instead of one per file.
+/// which <see cref="MakeDurableAsync"/> then does for the whole group: one directory fsync instead of one per file.
 /// </summary>
 public sealed class PendingBlob : IAsyncDisposable
 {
     // The usual file system block: a claim rounded to it leaves nothing whole to free past the end.
     private const long BlockBytes = 4096;
+
+    // fsyncs waiting at once; more gained nothing measurable on ext4 over a virtual disk.
+    private const int FsyncLanes = 16;
 
     private readonly string _path;
     private readonly string _directory;
@@ -37,7 +40,7 @@ public sealed class PendingBlob : IAsyncDisposable
     public Guid Id { get; }
 
     /// <summary>
-    /// Set before sealing to leave the fsyncs to <see cref="MakeDurable"/>: sealing then only starts the write-out.
+    /// Set before sealing to leave the fsyncs to <see cref="MakeDurableAsync"/>: sealing then only starts the write-out.
     /// Nothing may be committed that names such a blob until <see cref="IsDurable"/>.
     /// </summary>
     public bool DurableLater { get; set; }
@@ -77,10 +80,11 @@ public sealed class PendingBlob : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes sealed blobs durable together: each file fsynced (the write-out began at sealing, so most of these only
-    /// wait on one journal commit), then each directory they are in once, so that their names survive a crash too.
+    /// Makes sealed blobs durable together: the files fsynced side by side on a few threads of their own (the write-out
+    /// began at sealing, and the file system folds fsyncs that wait at once into one journal commit, about ten times
+    /// faster here than one after another), then each directory they are in once, so that their names survive a crash too.
     /// </summary>
-    public static void MakeDurable(IReadOnlyCollection<PendingBlob> blobs)
+    public static async Task MakeDurableAsync(IReadOnlyCollection<PendingBlob> blobs)
     {
         ArgumentNullException.ThrowIfNull(blobs);
         if (blobs.FirstOrDefault(b => !b._sealed) is { } unsealed)
@@ -88,17 +92,30 @@ public sealed class PendingBlob : IAsyncDisposable
             throw new InvalidOperationException($"blob {unsealed.Id} is not sealed: only a whole blob can be made durable");
         }
 
-        foreach (var blob in blobs.Where(b => !b.IsDurable))
+        var pending = blobs.Where(b => !b.IsDurable).ToList();
+        if (pending.Count == 0)
         {
-            blob._file.Flush(flushToDisk: true);
+            return;
         }
 
-        foreach (var directory in blobs.Where(b => !b.IsDurable).Select(b => b._directory).Distinct(StringComparer.Ordinal))
+        // Dedicated threads, not the pool's: a pool of two threads blocked in fsync would grow only slowly.
+        var lanes = Math.Min(FsyncLanes, pending.Count);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Factory.StartNew(
+            () =>
+            {
+                for (var i = lane; i < pending.Count; i += lanes)
+                {
+                    pending[i]._file.Flush(flushToDisk: true);
+                }
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))).ConfigureAwait(false);
+
+        foreach (var directory in pending.Select(b => b._directory).Distinct(StringComparer.Ordinal))
         {
             Durability.FlushDirectory(directory);
         }
 
-        foreach (var blob in blobs)
+        foreach (var blob in pending)
         {
             blob.IsDurable = true;
         }

@@ -78,17 +78,17 @@ public sealed class IntakeBatch : IAsyncDisposable
         _copies.Add((origin, submissionId));
     }
 
-    /// <summary>Adds each submission's encrypted manifest (still only sealed, not yet durable).</summary>
-    public async Task AddManifestsAsync(CancellationToken cancellationToken)
-    {
-        foreach (var draft in _drafts.Where(d => !d.HasManifest))
-        {
-            await draft.AddManifestAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// Adds each submission's encrypted manifest (still only sealed, not yet durable), on every core: each manifest costs
+    /// a public-key encryption per recipient, and the drafts share nothing.
+    /// </summary>
+    public Task AddManifestsAsync(CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(_drafts.Where(d => !d.HasManifest).ToList(),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (draft, token) => await draft.AddManifestAsync(token).ConfigureAwait(false));
 
     /// <summary>Fsyncs every blob of the batch, then each directory once.</summary>
-    public void MakeDurable() => PendingBlob.MakeDurable(_drafts.SelectMany(d => d.Held).ToList());
+    public Task MakeDurableAsync() => PendingBlob.MakeDurableAsync(_drafts.SelectMany(d => d.Held).ToList());
 
     /// <summary>
     /// Commits every submission of the batch, with the copies recorded, in one transaction; adds the manifests and makes
@@ -98,7 +98,7 @@ public sealed class IntakeBatch : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_committed, this);
         await AddManifestsAsync(cancellationToken).ConfigureAwait(false);
-        MakeDurable();
+        await MakeDurableAsync().ConfigureAwait(false);
         if (_drafts.Count == 0 && _copies.Count == 0)
         {
             _committed = true;

@@ -32,6 +32,8 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     private const int BatchMessages = 50;
     private const long BatchBytes = 16L << 20;
 
+    private const int RemovalBatch = 200;
+
     private readonly MailOptions _options = options.Value;
 
     /// <summary>For crash tests: called at each step of a batch; a hook that throws or never returns stops the pass right there.</summary>
@@ -99,6 +101,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         }
 
         var taken = 0;
+        var toRemove = new List<UniqueId>();
         var batch = new List<UniqueId>();
         long batchBytes = 0;
         var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
@@ -114,16 +117,23 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             batchBytes += message.Size ?? 0;
             if (batch.Count >= BatchMessages || batchBytes >= BatchBytes)
             {
-                taken += await TakeInAsync(client, folder, mailbox, validity, batch, cancellationToken).ConfigureAwait(false);
+                taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
                 batch.Clear();
+                if (toRemove.Count >= RemovalBatch)
+                {
+                    await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
+                }
+
                 batchBytes = 0;
             }
         }
 
         if (batch.Count > 0)
         {
-            taken += await TakeInAsync(client, folder, mailbox, validity, batch, cancellationToken).ConfigureAwait(false);
+            taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
         }
+
+        await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
 
         // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
         await ledger.ForgetMailboxAsync(mailbox, cancellationToken).ConfigureAwait(false);
@@ -134,9 +144,9 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     /// One group commit: the batch's messages fetched in one command, each encrypted into its blob as it arrives; the
     /// blobs made durable together; one transaction for all their submissions and ledger rows (copies of a message
     /// already in get a ledger row naming that submission, so a crash before the removal cannot let them in later);
-    /// then one removal. Acknowledgements and desk marks only for what was committed, after the commit.
+    /// then their UIDs join the next removal. Acknowledgements and desk marks only for what was committed, after the commit.
     /// </summary>
-    private async Task<int> TakeInAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids,
+    private async Task<int> TakeInAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids, List<UniqueId> toRemove,
         CancellationToken cancellationToken)
     {
         var arrived = new List<(UniqueId Uid, BatchedMessage Message)>();
@@ -189,7 +199,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             await batch.AddManifestsAsync(cancellationToken).ConfigureAwait(false);
             phase = meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
 
-            batch.MakeDurable();
+            await batch.MakeDurableAsync().ConfigureAwait(false);
             phase = meter.Add(GatewayPhase.Fsync, Stopwatch.GetTimestamp() - phase);
             await StepAsync(BatchStep.BlobsDurable).ConfigureAwait(false);
 
@@ -200,17 +210,8 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
         await StepAsync(BatchStep.Committed).ConfigureAwait(false);
 
-        // Removed only now: every message of the batch is committed, or a copy of one that is, with its ledger row.
-        var removing = Stopwatch.GetTimestamp();
-        var removed = uids.Except(empty).ToList();
-        if (removed.Count > 0)
-        {
-            await RemoveAsync(client, folder, removed, cancellationToken).ConfigureAwait(false);
-            await StepAsync(BatchStep.Removed).ConfigureAwait(false);
-            await ForgetAsync(mailbox, validity, removed, cancellationToken).ConfigureAwait(false);
-        }
-
-        meter.Add(GatewayPhase.Expunge, Stopwatch.GetTimestamp() - removing);
+        // Removed from here on: every message of the batch is committed, or a copy of one that is, with its ledger row.
+        toRemove.AddRange(uids.Except(empty));
         foreach (var uid in empty)
         {
             await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
@@ -231,6 +232,27 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
         meter.CountMessages(arrived.Count);
         return arrived.Count;
+    }
+
+    /// <summary>
+    /// Removes committed messages from the server, then forgets their ledger rows. Several batches at a time: a removal
+    /// is a round trip and index writes on the server, and until it happens the ledger keeps every committed message
+    /// from being taken twice.
+    /// </summary>
+    private async Task RemoveAndForgetAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids,
+        CancellationToken cancellationToken)
+    {
+        if (uids.Count == 0)
+        {
+            return;
+        }
+
+        var removing = Stopwatch.GetTimestamp();
+        await RemoveAsync(client, folder, uids, cancellationToken).ConfigureAwait(false);
+        await StepAsync(BatchStep.Removed).ConfigureAwait(false);
+        await ForgetAsync(mailbox, validity, uids, cancellationToken).ConfigureAwait(false);
+        meter.Add(GatewayPhase.Expunge, Stopwatch.GetTimestamp() - removing);
+        uids.Clear();
     }
 
     private Task StepAsync(BatchStep step) => StepReached?.Invoke(step) ?? Task.CompletedTask;
