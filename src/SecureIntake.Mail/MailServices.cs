@@ -19,6 +19,7 @@ public static class MailServices
         services.AddSingleton<MailKeys>();
         services.AddSingleton<MessageIntake>();
         services.AddSingleton<AcknowledgementGuard>();
+        services.AddSingleton<GatewayMeter>();
         services.AddTransient<ImapGateway>();
         Notify.NotifyServices.AddEditorNotifications(services, configuration);
         services.AddSingleton<Notify.Acknowledgements>();

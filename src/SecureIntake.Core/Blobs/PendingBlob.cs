@@ -6,10 +6,17 @@ namespace SecureIntake.Core.Blobs;
 /// A blob being written. Disk room is claimed step by step as its bytes arrive (<see cref="DiskClaims"/>),
 /// and the file stays exclusively locked until the blob is disposed, sealed or not, so the orphan sweep
 /// leaves it alone however slowly it arrives. <see cref="SealAsync"/> makes it durable; disposing an
-/// unsealed one deletes it.
+/// unsealed one deletes it. A blob of a group commit (<see cref="DurableLater"/>) is sealed without the fsyncs,
+/// which <see cref="MakeDurableAsync"/> then does for the whole group: one directory fsync instead of one per file.
 /// </summary>
 public sealed class PendingBlob : IAsyncDisposable
 {
+    // The usual file system block: a claim rounded to it leaves nothing whole to free past the end.
+    private const long BlockBytes = 4096;
+
+    // fsyncs waiting at once; more gained nothing measurable on ext4 over a virtual disk.
+    private const int FsyncLanes = 16;
+
     private readonly string _path;
     private readonly string _directory;
     private readonly FileStream _file;
@@ -32,6 +39,15 @@ public sealed class PendingBlob : IAsyncDisposable
 
     public Guid Id { get; }
 
+    /// <summary>
+    /// Set before sealing to leave the fsyncs to <see cref="MakeDurableAsync"/>: sealing then only starts the write-out.
+    /// Nothing may be committed that names such a blob until <see cref="IsDurable"/>.
+    /// </summary>
+    public bool DurableLater { get; set; }
+
+    /// <summary>Whether the file and its directory entry are on disk.</summary>
+    public bool IsDurable { get; private set; }
+
     /// <summary>Where the ciphertext goes. Never write plaintext here.</summary>
     public Stream Content { get; }
 
@@ -48,10 +64,61 @@ public sealed class PendingBlob : IAsyncDisposable
         // Times before the fsync, so that it makes them durable too (ctime still records the write: see README).
         File.SetLastWriteTimeUtc(_path, BlobStore.FixedModificationTime);
         File.SetLastAccessTimeUtc(_path, BlobStore.FixedModificationTime);
-        _file.Flush(flushToDisk: true);
-        Durability.FlushDirectory(_directory);
+        if (DurableLater)
+        {
+            Durability.StartWriteback(_handle);
+        }
+        else
+        {
+            _file.Flush(flushToDisk: true);
+            Durability.FlushDirectory(_directory);
+            IsDurable = true;
+        }
+
         _sealed = true;
         return _written;
+    }
+
+    /// <summary>
+    /// Makes sealed blobs durable together: the files fsynced side by side on a few threads of their own (the write-out
+    /// began at sealing, and the file system folds fsyncs that wait at once into one journal commit, about ten times
+    /// faster here than one after another), then each directory they are in once, so that their names survive a crash too.
+    /// </summary>
+    public static async Task MakeDurableAsync(IReadOnlyCollection<PendingBlob> blobs)
+    {
+        ArgumentNullException.ThrowIfNull(blobs);
+        if (blobs.FirstOrDefault(b => !b._sealed) is { } unsealed)
+        {
+            throw new InvalidOperationException($"blob {unsealed.Id} is not sealed: only a whole blob can be made durable");
+        }
+
+        var pending = blobs.Where(b => !b.IsDurable).ToList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        // Dedicated threads, not the pool's: a pool of two threads blocked in fsync would grow only slowly.
+        var lanes = Math.Min(FsyncLanes, pending.Count);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Factory.StartNew(
+            () =>
+            {
+                for (var i = lane; i < pending.Count; i += lanes)
+                {
+                    pending[i]._file.Flush(flushToDisk: true);
+                }
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))).ConfigureAwait(false);
+
+        foreach (var directory in pending.Select(b => b._directory).Distinct(StringComparer.Ordinal))
+        {
+            Durability.FlushDirectory(directory);
+        }
+
+        foreach (var blob in pending)
+        {
+            blob.IsDurable = true;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -79,7 +146,11 @@ public sealed class PendingBlob : IAsyncDisposable
             return;
         }
 
-        var upTo = (end + DiskClaims.StepBytes - 1) / DiskClaims.StepBytes * DiskClaims.StepBytes;
+        // A batch's blobs are mostly small emails and manifests: below one step they claim to the file system block, not
+        // the whole step, because freeing preallocated blocks past the end at sealing costs milliseconds a file on ext4
+        // (more with online discard), while a claim costs tens of microseconds.
+        var granule = DurableLater && end < DiskClaims.StepBytes ? BlockBytes : DiskClaims.StepBytes;
+        var upTo = (end + granule - 1) / granule * granule;
         if (!_claims.TryClaim(_handle, _claimed, upTo - _claimed))
         {
             throw new NoDiskRoomException();

@@ -21,6 +21,18 @@ public sealed class IntakeService(RecipientStore recipients, BlobStore blobs, Np
         return Start(new SubmissionTarget(Guid.NewGuid(), deskId, channel, IsNew: true), desk, keys);
     }
 
+    /// <summary>
+    /// A group commit of new submissions on <paramref name="desk"/> (<see cref="IntakeBatch"/>): the desk's keys are
+    /// read once for the whole batch.
+    /// </summary>
+    public async Task<IntakeBatch> StartBatchAsync(string desk, string channel, CancellationToken cancellationToken)
+    {
+        var (deskId, keys) = await recipients.UsableKeysAsync(desk, cancellationToken).ConfigureAwait(false);
+        return keys.Count == 0
+            ? throw new IntakeRefusedException(IntakeRefusal.DeskCannotEncrypt, $"desk '{desk}' has no usable recipient key")
+            : new IntakeBatch(_writer, blobs, keys, deskId, channel);
+    }
+
     /// <summary>A witness's follow-up on their own submission, encrypted to its desk's current recipients.</summary>
     public async Task<SubmissionDraft> StartFollowUpAsync(Guid submissionId, CancellationToken cancellationToken)
     {

@@ -30,15 +30,18 @@ public sealed class SubmissionDraft : IAsyncDisposable
     private readonly IReadOnlyList<RecipientKey> _recipients;
     private readonly List<DraftItem> _items = [];
     private readonly List<PendingBlob> _held = [];
+    private readonly bool _durableLater;
     private bool _committed;
     private bool _outcomeUnknown;
 
-    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target)
+    /// <param name="durableLater">For a group commit (<see cref="IntakeBatch"/>): blobs are sealed without their fsyncs, which the batch does for all at once.</param>
+    internal SubmissionDraft(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> recipients, SubmissionTarget target, bool durableLater = false)
     {
         _writer = writer;
         _blobs = blobs;
         _recipients = recipients;
         Target = target;
+        _durableLater = durableLater;
     }
 
     internal SubmissionTarget Target { get; }
@@ -52,6 +55,10 @@ public sealed class SubmissionDraft : IAsyncDisposable
     internal ThreadKey? ReplyKey { get; private set; }
 
     internal MailOrigin? MailOrigin { get; private set; }
+
+    internal IReadOnlyList<PendingBlob> Held => _held;
+
+    internal bool HasManifest => _items.Any(i => i.Kind == ItemKind.Manifest);
 
     /// <summary>
     /// Where an email came from, recorded in the same transaction as the submission, so that the gateway can
@@ -89,6 +96,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_committed, this);
         var pending = _blobs.Create();
+        pending.DurableLater = _durableLater;
         SealedBlob blob;
         try
         {
@@ -108,16 +116,12 @@ public sealed class SubmissionDraft : IAsyncDisposable
     public async Task<Guid> CommitAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        if (_items.Count == 0)
+        if (_durableLater)
         {
-            throw new InvalidOperationException("a submission needs at least one item");
+            throw new InvalidOperationException("a draft of a batch is committed with its batch");
         }
 
-        using (var manifest = new MemoryStream(Manifest()))
-        {
-            await AddAsync(ItemKind.Manifest, null, "application/json", manifest, cancellationToken).ConfigureAwait(false);
-        }
-
+        await AddManifestAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await _writer.CommitAsync(this, _blobs, cancellationToken).ConfigureAwait(false);
@@ -143,6 +147,28 @@ public sealed class SubmissionDraft : IAsyncDisposable
         await ReleaseHeldAsync().ConfigureAwait(false); // committed blobs are the desk's now: readers must be able to open them
         return Target.SubmissionId;
     }
+
+    /// <summary>Adds the encrypted manifest, the last item of every batch of items.</summary>
+    internal async Task AddManifestAsync(CancellationToken cancellationToken)
+    {
+        if (_items.Count == 0)
+        {
+            throw new InvalidOperationException("a submission needs at least one item");
+        }
+
+        using var manifest = new MemoryStream(Manifest());
+        await AddAsync(ItemKind.Manifest, null, "application/json", manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Its batch committed it: the blobs are the desk's now, and disposing must leave them.</summary>
+    internal Task CommittedAsync()
+    {
+        _committed = true;
+        return ReleaseHeldAsync();
+    }
+
+    /// <summary>Its batch's commit may or may not have reached PostgreSQL: the orphan sweep decides about the blobs.</summary>
+    internal void OutcomeUnknown() => _outcomeUnknown = true;
 
     public async ValueTask DisposeAsync()
     {

@@ -101,6 +101,85 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         scope.Complete();
     }
 
+    /// <summary>
+    /// Commits a group of new submissions on one desk (<see cref="IntakeBatch"/>) in ONE transaction: their rows in a
+    /// few set-wise statements, their ledger rows and those of copies, the desk's notification count, and a triage job
+    /// for each submission, so that every committed submission has its job exactly as a single commit gives it.
+    /// </summary>
+    public async Task CommitBatchAsync(IReadOnlyList<SubmissionDraft> drafts, IReadOnlyList<(MailOrigin Origin, Guid SubmissionId)> copies, BlobStore blobs,
+        CancellationToken cancellationToken)
+    {
+        // A crash after this commit must not find a row naming a blob the disk may not have kept.
+        if (drafts.SelectMany(d => d.Held).FirstOrDefault(b => !b.IsDurable) is { } volatileBlob)
+        {
+            throw new InvalidOperationException($"blob {volatileBlob.Id} is not durable yet: its batch cannot be committed");
+        }
+
+        var items = drafts.SelectMany(d => d.Items.Select(i => (Draft: d, Item: i))).ToList();
+        if (items.FirstOrDefault(x => blobs.Length(x.Item.Id) != x.Item.CiphertextBytes) is { Item: { } missing })
+        {
+            throw new IOException($"encrypted item {missing.Id} is missing or has the wrong size on disk");
+        }
+
+        if (drafts.FirstOrDefault(d => !d.Target.IsNew || d.CodenameLocator is not null || d.Target.DeskId != drafts[0].Target.DeskId) is { } odd)
+        {
+            throw new InvalidOperationException($"submission {odd.Target.SubmissionId} does not belong in a batch: a batch holds new submissions without codenames on one desk");
+        }
+
+        var minute = ToMinute(clock.GetUtcNow());
+        using var scope = new TransactionScope(
+            TransactionScopeOption.Required,
+            new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
+            TransactionScopeAsyncFlowOption.Enabled);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        connection.EnlistTransaction(Transaction.Current);
+
+        if (drafts.Count > 0)
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO submissions (id, desk_id, channel, received_at, witness_active_at, witness_batches, file_count, ciphertext_bytes)
+                SELECT s.id, @DeskId, s.channel, @Minute, @Minute, 1, s.files, s.bytes FROM unnest(@Ids, @Channels, @Files, @Bytes) AS s (id, channel, files, bytes)
+                """, new
+            {
+                drafts[0].Target.DeskId,
+                Minute = minute,
+                Ids = drafts.Select(d => d.Target.SubmissionId).ToArray(),
+                Channels = drafts.Select(d => d.Target.Channel).ToArray(),
+                Files = drafts.Select(d => d.Items.Count(i => i.Kind is ItemKind.File or ItemKind.Email)).ToArray(),
+                Bytes = drafts.Select(d => d.Items.Sum(i => i.CiphertextBytes)).ToArray(),
+            }, null, cancellationToken).ConfigureAwait(false);
+
+            await connection.ExecuteAsync("""
+                INSERT INTO submission_items (id, submission_id, batch_id, author, kind, ciphertext_bytes, added_at)
+                SELECT i.id, i.submission_id, i.batch_id, 'witness', i.kind, i.bytes, @Minute
+                FROM unnest(@Ids, @Submissions, @Batches, @Kinds, @Bytes) AS i (id, submission_id, batch_id, kind, bytes)
+                """, new
+            {
+                Minute = minute,
+                Ids = items.Select(x => x.Item.Id).ToArray(),
+                Submissions = items.Select(x => x.Draft.Target.SubmissionId).ToArray(),
+                Batches = items.Select(x => x.Draft.BatchId).ToArray(),
+                Kinds = items.Select(x => x.Item.Kind.ToString().ToLowerInvariant()).ToArray(),
+                Bytes = items.Select(x => x.Item.CiphertextBytes).ToArray(),
+            }, null, cancellationToken).ConfigureAwait(false);
+
+            await PendingNotifications.CountAsync(connection, drafts[0].Target.DeskId, drafts.Count, 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        var ledger = drafts.Where(d => d.MailOrigin is not null).Select(d => (Origin: d.MailOrigin!, d.Target.SubmissionId)).Concat(copies).ToList();
+        await MailLedger.RecordAsync(connection, ledger, cancellationToken).ConfigureAwait(false);
+
+        var storage = new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(connection, EnlistedStorage), EnlistedStorage);
+        var jobs = new BackgroundJobClient(storage);
+        foreach (var draft in drafts)
+        {
+            var (submissionId, batchId) = (draft.Target.SubmissionId, draft.BatchId);
+            jobs.Enqueue<BatchArrivedJob>(job => job.RunAsync(submissionId, batchId, CancellationToken.None));
+        }
+
+        scope.Complete();
+    }
+
     /// <summary>Whether a batch's rows are in the database: true, false, or null when the database cannot say.</summary>
     public async Task<bool?> IsCommittedAsync(Guid batchId)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Hangfire;
 using MailKit;
@@ -21,14 +22,22 @@ namespace SecureIntake.Mail.Ingest;
 /// recognised by its digest. One gateway at a time drains a mailbox (a PostgreSQL advisory lock), however
 /// many hosts run the worker.
 /// </summary>
-public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIntake intake, AcknowledgementGuard acknowledgements, NpgsqlDataSource dataSource,
-    MailLedger ledger, ServiceStatus status, ILogger<ImapGateway> logger)
+public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeService intakeService, MessageIntake intake, AcknowledgementGuard acknowledgements,
+    NpgsqlDataSource dataSource, MailLedger ledger, ServiceStatus status, GatewayMeter meter, ILogger<ImapGateway> logger)
 {
     public const string Component = "mail-gateway";
 
-    private const int RemovalBatch = 50;
+    // A group commit ends at whichever comes first. Each batch costs one fsync round, one transaction and one removal;
+    // its blobs stay open (locked against the orphan sweep) until it is committed.
+    private const int BatchMessages = 50;
+    private const long BatchBytes = 16L << 20;
+
+    private const int RemovalBatch = 200;
 
     private readonly MailOptions _options = options.Value;
+
+    /// <summary>For crash tests: called at each step of a batch; a hook that throws or never returns stops the pass right there.</summary>
+    internal Func<BatchStep, Task>? StepReached { get; set; }
 
     /// <summary>
     /// Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire. No
@@ -55,7 +64,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         {
             using var client = new ImapClient();
             await ConnectAsync(client, imap, cancellationToken).ConfigureAwait(false);
-            var folder = await client.GetFolderAsync(imap.Folder, cancellationToken).ConfigureAwait(false);
+            var folder = (ImapFolder)await client.GetFolderAsync(imap.Folder, cancellationToken).ConfigureAwait(false);
             await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
             var taken = await DrainAsync(client, folder, mailbox, cancellationToken).ConfigureAwait(false);
             await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
@@ -78,7 +87,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
     }
 
-    private async Task<int> DrainAsync(ImapClient client, IMailFolder folder, string mailbox, CancellationToken cancellationToken)
+    private async Task<int> DrainAsync(ImapClient client, ImapFolder folder, string mailbox, CancellationToken cancellationToken)
     {
         var validity = (long)folder.UidValidity;
         var stored = await ledger.ListAsync(mailbox, cancellationToken).ConfigureAwait(false);
@@ -92,7 +101,9 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
 
         var taken = 0;
-        var committed = new List<UniqueId>();
+        var toRemove = new List<UniqueId>();
+        var batch = new List<UniqueId>();
+        long batchBytes = 0;
         var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
         foreach (var message in messages.Where(m => !leftOver.Contains(m.UniqueId)).OrderBy(m => m.UniqueId.Id))
         {
@@ -102,52 +113,133 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
                 continue;
             }
 
-            var uid = message.UniqueId;
-            IngestResult result;
-            try
+            batch.Add(message.UniqueId);
+            batchBytes += message.Size ?? 0;
+            if (batch.Count >= BatchMessages || batchBytes >= BatchBytes)
             {
-                await using var raw = await folder.GetStreamAsync(uid, cancellationToken).ConfigureAwait(false);
-                result = await intake.IngestAsync(raw, _options.Desk, _options.MaxMessageBytes,
-                    digest => ledger.HoldsDigestAsync(mailbox, digest, cancellationToken),
-                    digest => new MailOrigin(mailbox, validity, uid.Id, digest),
-                    cancellationToken).ConfigureAwait(false);
-            }
-            catch (MessageRefusedException)
-            {
-                // Empty: set aside on the server rather than retried for ever.
-                await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            if (result.Outcome == IngestOutcome.Committed)
-            {
-                taken++;
-                if (result.OverSizeLimit)
+                taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+                if (toRemove.Count >= RemovalBatch)
                 {
-                    // Longer than the server announced: already read whole, so stored like the pipe stores one, and marked the same way.
-                    await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
+                    await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
                 }
 
-                await acknowledgements.SendAsync(result, cancellationToken).ConfigureAwait(false);
-            }
-
-            // Removed in batches: each removal is a round trip and an fsync on the server, and the ledger keeps
-            // every committed one safe from being taken twice until it is gone.
-            committed.Add(uid);
-            if (committed.Count >= RemovalBatch)
-            {
-                await RemoveAndForgetAsync(client, folder, mailbox, validity, committed, cancellationToken).ConfigureAwait(false);
+                batchBytes = 0;
             }
         }
 
-        await RemoveAndForgetAsync(client, folder, mailbox, validity, committed, cancellationToken).ConfigureAwait(false);
+        if (batch.Count > 0)
+        {
+            taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
+        }
+
+        await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
 
         // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
         await ledger.ForgetMailboxAsync(mailbox, cancellationToken).ConfigureAwait(false);
         return taken;
     }
 
-    private async Task RemoveAndForgetAsync(ImapClient client, IMailFolder folder, string mailbox, long validity, List<UniqueId> uids,
+    /// <summary>
+    /// One group commit: the batch's messages fetched in one command, each encrypted into its blob as it arrives; the
+    /// blobs made durable together; one transaction for all their submissions and ledger rows (copies of a message
+    /// already in get a ledger row naming that submission, so a crash before the removal cannot let them in later);
+    /// then their UIDs join the next removal. Acknowledgements and desk marks only for what was committed, after the commit.
+    /// </summary>
+    private async Task<int> TakeInAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids, List<UniqueId> toRemove,
+        CancellationToken cancellationToken)
+    {
+        var arrived = new List<(UniqueId Uid, BatchedMessage Message)>();
+        var empty = new List<UniqueId>();
+        IReadOnlyList<Guid> committed;
+        await using (var batch = await intakeService.StartBatchAsync(_options.Desk, "mail", cancellationToken).ConfigureAwait(false))
+        {
+            var fetching = Stopwatch.GetTimestamp();
+            long encrypting = 0;
+            await folder.GetStreamsAsync(uids, async (_, _, uid, raw, token) =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    arrived.Add((uid, await intake.AddToBatchAsync(raw, batch, _options.MaxMessageBytes, token).ConfigureAwait(false)));
+                }
+                catch (MessageRefusedException)
+                {
+                    empty.Add(uid); // set aside on the server below rather than retried for ever
+                }
+
+                encrypting += Stopwatch.GetTimestamp() - started;
+            }, cancellationToken).ConfigureAwait(false);
+            meter.Add(GatewayPhase.Fetch, Stopwatch.GetTimestamp() - fetching - encrypting);
+            meter.Add(GatewayPhase.EncryptAndWrite, encrypting);
+
+            // Copies: of a message stored before from this mailbox (renumbered), or of one earlier in this batch.
+            var phase = Stopwatch.GetTimestamp();
+            var storedBefore = await ledger.SubmissionsByDigestAsync(mailbox, arrived.Select(a => a.Message.Digest).ToList(), cancellationToken)
+                .ConfigureAwait(false);
+            var inThisBatch = new Dictionary<string, Guid>(StringComparer.Ordinal);
+            var kept = new List<(UniqueId Uid, BatchedMessage Message)>();
+            foreach (var (uid, message) in arrived)
+            {
+                var origin = new MailOrigin(mailbox, validity, uid.Id, message.Digest);
+                var key = Convert.ToHexString(message.Digest);
+                if (storedBefore.TryGetValue(key, out var original) || inThisBatch.TryGetValue(key, out original))
+                {
+                    await batch.DiscardAsync(message.Draft).ConfigureAwait(false);
+                    batch.RecordCopy(origin, original);
+                    continue;
+                }
+
+                message.Draft.SetMailOrigin(origin);
+                inThisBatch[key] = IntakeBatch.SubmissionIdOf(message.Draft);
+                kept.Add((uid, message));
+            }
+
+            phase = meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
+            await batch.AddManifestsAsync(cancellationToken).ConfigureAwait(false);
+            phase = meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
+
+            await batch.MakeDurableAsync().ConfigureAwait(false);
+            phase = meter.Add(GatewayPhase.Fsync, Stopwatch.GetTimestamp() - phase);
+            await StepAsync(BatchStep.BlobsDurable).ConfigureAwait(false);
+
+            committed = await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
+            meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
+            arrived = kept;
+        }
+
+        await StepAsync(BatchStep.Committed).ConfigureAwait(false);
+
+        // Removed from here on: every message of the batch is committed, or a copy of one that is, with its ledger row.
+        toRemove.AddRange(uids.Except(empty));
+        foreach (var uid in empty)
+        {
+            await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < arrived.Count; i++)
+        {
+            var message = arrived[i].Message;
+            if (message.OverSizeLimit)
+            {
+                // Longer than the server announced: already read whole, so stored like the pipe stores one, and marked the same way.
+                await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
+            }
+
+            await acknowledgements.SendAsync(new IngestResult(IngestOutcome.Committed, committed[i], message.Sender, message.OverSizeLimit), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        meter.CountMessages(arrived.Count);
+        return arrived.Count;
+    }
+
+    /// <summary>
+    /// Removes committed messages from the server, then forgets their ledger rows. Several batches at a time: a removal
+    /// is a round trip and index writes on the server, and until it happens the ledger keeps every committed message
+    /// from being taken twice.
+    /// </summary>
+    private async Task RemoveAndForgetAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids,
         CancellationToken cancellationToken)
     {
         if (uids.Count == 0)
@@ -155,12 +247,17 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
             return;
         }
 
+        var removing = Stopwatch.GetTimestamp();
         await RemoveAsync(client, folder, uids, cancellationToken).ConfigureAwait(false);
+        await StepAsync(BatchStep.Removed).ConfigureAwait(false);
         await ForgetAsync(mailbox, validity, uids, cancellationToken).ConfigureAwait(false);
+        meter.Add(GatewayPhase.Expunge, Stopwatch.GetTimestamp() - removing);
         uids.Clear();
     }
 
-    private async Task QuarantineAsync(ImapClient client, IMailFolder folder, UniqueId uid, CancellationToken cancellationToken)
+    private Task StepAsync(BatchStep step) => StepReached?.Invoke(step) ?? Task.CompletedTask;
+
+    private async Task QuarantineAsync(ImapClient client, ImapFolder folder, UniqueId uid, CancellationToken cancellationToken)
     {
         var name = _options.Imap.QuarantineFolder;
         var quarantine = await FolderMadeIfMissingAsync(client, name, cancellationToken).ConfigureAwait(false);
@@ -184,7 +281,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
     }
 
-    private async Task RemoveAsync(ImapClient client, IMailFolder folder, IList<UniqueId> uids, CancellationToken cancellationToken)
+    private async Task RemoveAsync(ImapClient client, ImapFolder folder, IList<UniqueId> uids, CancellationToken cancellationToken)
     {
         if (_options.Imap.MoveToFolder is { Length: > 0 } target)
         {
@@ -195,6 +292,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, MessageIn
         }
 
         await folder.AddFlagsAsync(uids, MessageFlags.Deleted, silent: true, cancellationToken).ConfigureAwait(false);
+        await StepAsync(BatchStep.Flagged).ConfigureAwait(false);
         if (client.Capabilities.HasFlag(ImapCapabilities.UidPlus))
         {
             await folder.ExpungeAsync(uids, cancellationToken).ConfigureAwait(false);

@@ -31,24 +31,14 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
     {
         ArgumentNullException.ThrowIfNull(raw);
         var start = new byte[InspectedBytes];
-        var startLength = await raw.ReadAtLeastAsync(start, start.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (startLength == 0)
-        {
-            throw new MessageRefusedException("the message is empty");
-        }
-
+        var startLength = await ReadStartAsync(raw, start, cancellationToken).ConfigureAwait(false);
         await using var draft = await intake.StartAsync(desk, "mail", cancellationToken).ConfigureAwait(false);
         // Keyed: a plain hash in the ledger would let anyone holding a copy of an email confirm it arrived here. The pipe
         // keeps no ledger row, and so needs no key.
         using var hash = isTakenIn is null && origin is null
             ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256)
             : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
-        var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash);
-        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))
-            .ConfigureAwait(false);
-        var overSizeLimit = content.Position > maxBytes;
-        var sender = AcknowledgementGuard.Addressee(start.AsSpan(0, startLength));
-        CryptographicOperations.ZeroMemory(start);
+        var (sender, overSizeLimit) = await WriteAsync(draft, start, startLength, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
 
         var digest = hash.GetHashAndReset();
         if (isTakenIn is not null && await isTakenIn(digest).ConfigureAwait(false))
@@ -62,6 +52,49 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         }
 
         return new IngestResult(IngestOutcome.Committed, await draft.CommitAsync(cancellationToken).ConfigureAwait(false), sender, overSizeLimit);
+    }
+
+    /// <summary>
+    /// One raw email into a new submission of <paramref name="batch"/>: encrypted into its blob as it is read, exactly as
+    /// <see cref="IngestAsync"/> does, but committed later with the whole batch. On failure nothing of it stays in the batch.
+    /// </summary>
+    /// <exception cref="MessageRefusedException">The message is empty.</exception>
+    public async Task<BatchedMessage> AddToBatchAsync(Stream raw, IntakeBatch batch, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        ArgumentNullException.ThrowIfNull(batch);
+        var start = new byte[InspectedBytes];
+        var startLength = await ReadStartAsync(raw, start, cancellationToken).ConfigureAwait(false);
+        var draft = batch.Start();
+        try
+        {
+            using var hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
+            var (sender, overSizeLimit) = await WriteAsync(draft, start, startLength, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
+            return new BatchedMessage(draft, hash.GetHashAndReset(), sender, overSizeLimit);
+        }
+        catch
+        {
+            await batch.DiscardAsync(draft).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<int> ReadStartAsync(Stream raw, byte[] start, CancellationToken cancellationToken)
+    {
+        var startLength = await raw.ReadAtLeastAsync(start, start.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        return startLength == 0 ? throw new MessageRefusedException("the message is empty") : startLength;
+    }
+
+    /// <summary>The whole message into the draft's email item, hashed on the way; returns who an acknowledgement would go to.</summary>
+    private static async Task<(string? Sender, bool OverSizeLimit)> WriteAsync(SubmissionDraft draft, byte[] start, int startLength, Stream raw,
+        IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
+    {
+        var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash);
+        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))
+            .ConfigureAwait(false);
+        var sender = AcknowledgementGuard.Addressee(start.AsSpan(0, startLength));
+        CryptographicOperations.ZeroMemory(start);
+        return (sender, content.Position > maxBytes);
     }
 
     /// <summary>Hashes and counts what passes through.</summary>
@@ -158,6 +191,12 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
 /// <paramref name="OverSizeLimit"/> tells the caller to mark it on the desk.
 /// </summary>
 public sealed record IngestResult(IngestOutcome Outcome, Guid? SubmissionId, string? Sender, bool OverSizeLimit = false);
+
+/// <summary>
+/// A message encrypted into a submission of a batch, not yet committed: its digest (an HMAC) to find copies with, and
+/// the sender's address only in memory, for an acknowledgement after the commit.
+/// </summary>
+public sealed record BatchedMessage(SubmissionDraft Draft, byte[] Digest, string? Sender, bool OverSizeLimit);
 
 /// <summary>Input that is not a message at all (empty): a permanent refusal, not a failure.</summary>
 public sealed class MessageRefusedException(string message) : Exception(message);

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace SecureIntake.Mail.Ingest;
+
+/// <summary>The parts of a group commit whose time the gateway adds up, so that the next bottleneck shows.</summary>
+public enum GatewayPhase
+{
+    Fetch,
+    EncryptAndWrite,
+    Fsync,
+    Commit,
+    Expunge,
+}
+
+/// <summary>Where a crash test may stop a batch.</summary>
+internal enum BatchStep
+{
+    /// <summary>Every blob of the batch is on disk; nothing is committed.</summary>
+    BlobsDurable,
+
+    /// <summary>The batch is committed; nothing is removed from the server.</summary>
+    Committed,
+
+    /// <summary>The batch's messages are flagged \Deleted on the server, not yet expunged (the removal half done).</summary>
+    Flagged,
+
+    /// <summary>The server removed the batch's messages; their ledger rows are still there.</summary>
+    Removed,
+}
+
+/// <summary>
+/// Time spent in each phase over the process's life, for the benchmark: totals only, never per message, and never
+/// logged (with a clock next to it, a per-message figure would say when a witness wrote).
+/// </summary>
+public sealed class GatewayMeter
+{
+    private readonly long[] _ticks = new long[Enum.GetValues<GatewayPhase>().Length];
+    private long _messages;
+
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>Adds to a phase and returns the timestamp now, where the next phase starts.</summary>
+    public long Add(GatewayPhase phase, long elapsedTicks)
+    {
+        Interlocked.Add(ref _ticks[(int)phase], elapsedTicks);
+        return Stopwatch.GetTimestamp();
+    }
+
+    public void CountMessages(int count) => Interlocked.Add(ref _messages, count);
+
+    public TimeSpan Total(GatewayPhase phase) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks[(int)phase]));
+
+    public void Reset()
+    {
+        for (var i = 0; i < _ticks.Length; i++)
+        {
+            Interlocked.Exchange(ref _ticks[i], 0);
+        }
+
+        Interlocked.Exchange(ref _messages, 0);
+    }
+}
