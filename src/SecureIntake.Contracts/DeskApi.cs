@@ -19,7 +19,8 @@ public sealed record SignInResponse(string Token, DateTimeOffset ExpiresAt)
 
 /// <summary>GET /desk/api/submissions: one page of the queue, metadata only.</summary>
 /// <param name="Total">Submissions matching the filter over all pages; a count, so as wide as the database's.</param>
-public sealed record SubmissionPage(int Page, int PageCount, long Total, IReadOnlyList<SubmissionSummary> Submissions);
+/// <param name="MoreThanTotal">The server stopped counting at <paramref name="Total"/> (and <paramref name="PageCount"/> pages): there are more.</param>
+public sealed record SubmissionPage(int Page, int PageCount, long Total, IReadOnlyList<SubmissionSummary> Submissions, bool MoreThanTotal = false);
 
 /// <summary>One queue row as the API lists it: never content, sizes only as a bucket.</summary>
 public sealed record SubmissionSummary(

@@ -78,8 +78,9 @@ internal static class ListCommand
             }
         }
 
-        var total = answer.Total == 1 ? "1 submission" : string.Create(CultureInfo.InvariantCulture, $"{answer.Total} submissions");
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"page {answer.Page} of {Math.Max(answer.PageCount, 1)} ({total})"));
+        var more = answer.MoreThanTotal ? "more than " : "";
+        var total = answer.Total == 1 && !answer.MoreThanTotal ? "1 submission" : string.Create(CultureInfo.InvariantCulture, $"{more}{answer.Total} submissions");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"page {answer.Page} of {more}{Math.Max(answer.PageCount, 1)} ({total})"));
         return text.ToString();
     }
 

@@ -180,6 +180,18 @@ public sealed class LoginAndListTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_queue_the_server_stopped_counting_says_more_than()
+    {
+        _server.Queue = new SubmissionPage(3, 200, 10_000, [], MoreThanTotal: true);
+        await SignInAsync();
+
+        var result = await DeskTool.RunAsync([], "list", "--session", SessionPath);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.EndsWith("page 3 of more than 200 (more than 10000 submissions)\n", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_queue_answer_missing_a_field_is_refused_rather_than_shown_empty()
     {
         _server.QueueJson = """{"page":1,"pageCount":1,"total":1,"submissions":[{"id":"3f2a6c1e-8d4b-4f7a-9c1e-2b3d4e5f6a7b","desk":"default","channel":"web","receivedAt":"2026-11-30T17:05:00+00:00","assignee":null,"priority":"normal","tags":[],"files":1,"sizeBucket":"< 1 MB","witnessWroteSinceSeen":false}]}""";

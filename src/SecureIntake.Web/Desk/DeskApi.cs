@@ -53,7 +53,7 @@ internal static class DeskApi
     {
         var result = await queue.ListAsync(user.Scope, new QueueFilter(Status: QueueQuery.Blank(status)), page ?? 1, cancellationToken);
         return TypedResults.Ok(new SubmissionPage(result.Page, result.PageCount, result.Total, result.Rows.Select(r => new SubmissionSummary(
-            r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList()));
+            r.Id, r.Desk, r.Channel, r.ReceivedAt, r.Status, r.Assignee, r.Priority, r.Tags, r.Files, r.SizeBucket, r.WitnessWroteSinceSeen)).ToList(), result.MoreThanTotal));
     }
 
     private static async Task<IResult> ArchiveAsync(Guid id, DeskUser user, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,

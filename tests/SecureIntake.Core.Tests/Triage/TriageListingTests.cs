@@ -111,6 +111,27 @@ public sealed class TriageListingTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Past_its_count_limit_the_queue_says_there_are_more_and_counts_on_to_the_page_asked_for()
+    {
+        var listing = new TriageListing(_dataSource, countLimit: 60);
+        var expected = Sorted(_stored, QueueFilter.Newest).Select(s => s.Id).ToList();
+
+        var first = await listing.ListAsync(DeskScope.Everything, new QueueFilter(), 1, CancellationToken.None);
+        Assert.Equal((60L, true, 1, 1, true), (first.Total, first.MoreThanTotal, first.PageCount, first.Page, first.HasNextPage));
+        Assert.Equal(expected.Take(TriageListing.PageSize), first.Rows.Select(r => r.Id));
+
+        var second = await listing.ListAsync(DeskScope.Everything, new QueueFilter(), 2, CancellationToken.None);
+        Assert.Equal((100L, true, 2, 2, true), (second.Total, second.MoreThanTotal, second.PageCount, second.Page, second.HasNextPage));
+        Assert.Equal(expected.Skip(TriageListing.PageSize).Take(TriageListing.PageSize), second.Rows.Select(r => r.Id));
+
+        // Counting to page 9 finds them all: the count is exact again, and the page is the last one.
+        var beyond = await listing.ListAsync(DeskScope.Everything, new QueueFilter(), 9, CancellationToken.None);
+        var pages = (Count + TriageListing.PageSize - 1) / TriageListing.PageSize;
+        Assert.Equal(((long)Count, false, pages, pages, false), (beyond.Total, beyond.MoreThanTotal, beyond.PageCount, beyond.Page, beyond.HasNextPage));
+        Assert.Equal(expected.Skip((pages - 1) * TriageListing.PageSize), beyond.Rows.Select(r => r.Id));
+    }
+
     private IEnumerable<(string Name, DeskScope Scope, string[] Desks)> Scopes()
     {
         yield return ("editor of default and tips", DeskScope.Of([_deskIds["default"], _deskIds["tips"]]), ["default", "tips"]);

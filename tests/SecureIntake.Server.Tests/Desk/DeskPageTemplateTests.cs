@@ -67,6 +67,21 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         Assert.StartsWith($"<!doctype html>\n<html lang=\"{language}\">", page, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("en", "more than 10,000 submissions", "Page 3 of more than 200")]
+    [InlineData("ru", "более 10&#xA0;000 сообщений", "Страница 3 из более чем 200")]
+    public async Task A_queue_counted_only_to_its_limit_says_more_than_and_still_offers_the_next_page(string language, string count, string paging)
+    {
+        SignedIn(language);
+
+        var page = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([], 3, 200, 10_000, MoreThanTotal: true), new QueueFilter(), [Alice.Name],
+            ["default"], []));
+
+        Assert.Contains($"<p class=\"count\">{count}</p>", page, StringComparison.Ordinal);
+        Assert.Contains($"<p class=\"paging\">{paging}", page, StringComparison.Ordinal);
+        Assert.Contains("page=4\"", page, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Every_desk_page_has_the_one_shell_with_the_nav_the_name_and_a_sign_out_carrying_the_form_token()
     {
