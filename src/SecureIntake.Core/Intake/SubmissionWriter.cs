@@ -32,10 +32,7 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
 
         var target = draft.Target;
         var minute = ToMinute(clock.GetUtcNow());
-        using var scope = new TransactionScope(
-            TransactionScopeOption.Required,
-            new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
-            TransactionScopeAsyncFlowOption.Enabled);
+        using var scope = NewTransaction();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         connection.EnlistTransaction(Transaction.Current);
 
@@ -127,10 +124,7 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         }
 
         var minute = ToMinute(clock.GetUtcNow());
-        using var scope = new TransactionScope(
-            TransactionScopeOption.Required,
-            new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
-            TransactionScopeAsyncFlowOption.Enabled);
+        using var scope = NewTransaction();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         connection.EnlistTransaction(Transaction.Current);
 
@@ -196,4 +190,10 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
 
     internal static DateTimeOffset ToMinute(DateTimeOffset time) =>
         new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
+
+    // Hangfire's storage joins the same transaction on our connection, so a single commit holds rows and jobs together.
+    private static TransactionScope NewTransaction() => new(
+        TransactionScopeOption.Required,
+        new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
+        TransactionScopeAsyncFlowOption.Enabled);
 }
