@@ -100,8 +100,8 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
 
     /// <summary>
     /// Commits a group of new submissions on one desk (<see cref="IntakeBatch"/>) in ONE transaction: their rows in a
-    /// few set-wise statements, their ledger rows and those of copies, the desk's notification count, and a triage job
-    /// for each submission, so that every committed submission has its job exactly as a single commit gives it.
+    /// few set-wise statements, their ledger rows and those of copies, the desk's notification count, and one triage job
+    /// for all their batches, so that every committed submission is checked exactly as a single commit's job checks it.
     /// </summary>
     public async Task CommitBatchAsync(IReadOnlyList<SubmissionDraft> drafts, IReadOnlyList<(MailOrigin Origin, Guid SubmissionId)> copies, BlobStore blobs,
         CancellationToken cancellationToken)
@@ -164,11 +164,11 @@ internal sealed class SubmissionWriter(NpgsqlDataSource dataSource, TimeProvider
         await MailLedger.RecordAsync(connection, ledger, cancellationToken).ConfigureAwait(false);
 
         var storage = new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(connection, EnlistedStorage), EnlistedStorage);
-        var jobs = new BackgroundJobClient(storage);
-        foreach (var draft in drafts)
+        if (drafts.Count > 0)
         {
-            var (submissionId, batchId) = (draft.Target.SubmissionId, draft.BatchId);
-            jobs.Enqueue<BatchArrivedJob>(job => job.RunAsync(submissionId, batchId, CancellationToken.None));
+            var submissionIds = drafts.Select(d => d.Target.SubmissionId).ToArray();
+            var batchIds = drafts.Select(d => d.BatchId).ToArray();
+            new BackgroundJobClient(storage).Enqueue<BatchArrivedJob>(job => job.RunManyAsync(submissionIds, batchIds, CancellationToken.None));
         }
 
         scope.Complete();
