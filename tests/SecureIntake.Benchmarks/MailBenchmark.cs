@@ -157,6 +157,8 @@ internal static class MailBenchmark
         var accounted = phases.Sum(p => p.Seconds);
         Console.WriteLine($"  gateway phases over the {runs} timed rounds ({meter.Messages} messages, {accounted:F1} s of {gatewaySeconds.Sum():F1} s): " +
             string.Join(", ", phases.Select(p => $"{PhaseName(p.Phase)} {p.Seconds:F1} s ({p.Seconds / gatewaySeconds.Sum():P0})")));
+        Console.WriteLine($"  encryption (email and manifest blobs) on up to {Environment.ProcessorCount} threads: {meter.EncryptionWork.TotalSeconds:F1} thread-s " +
+            $"({meter.EncryptionWork.TotalSeconds / gatewaySeconds.Sum():F2} per gateway second)");
         Console.WriteLine($"  {submissions} submissions of {expected} messages delivered, {left} left in INBOX; " +
             $"peak memory of this process (VmHWM) {long.Parse(peak, CultureInfo.InvariantCulture) / 1024.0:F1} MiB");
         return submissions == expected && left == 0 ? 0 : 1;
@@ -164,8 +166,8 @@ internal static class MailBenchmark
 
     private static string PhaseName(GatewayPhase phase) => phase switch
     {
-        GatewayPhase.Fetch => "fetch",
-        GatewayPhase.EncryptAndWrite => "encrypt+write",
+        GatewayPhase.Fetch => "fetch (encryption overlapping)",
+        GatewayPhase.EncryptAndWrite => "encryption tail",
         GatewayPhase.Fsync => "fsync",
         GatewayPhase.Commit => "commit",
         _ => "expunge",

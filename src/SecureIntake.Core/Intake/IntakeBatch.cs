@@ -19,6 +19,7 @@ public sealed class IntakeBatch : IAsyncDisposable
     private readonly string _channel;
     private readonly List<SubmissionDraft> _drafts = [];
     private readonly List<(MailOrigin Origin, Guid SubmissionId)> _copies = [];
+    private readonly Lock _draftsLock = new(); // submissions are started and discarded from several encrypting threads at once
     private bool _committed;
 
     internal IntakeBatch(SubmissionWriter writer, BlobStore blobs, IReadOnlyList<RecipientKey> keys, Guid deskId, string channel)
@@ -36,7 +37,10 @@ public sealed class IntakeBatch : IAsyncDisposable
     /// <summary>Whether every blob of the batch is on disk (file and name), so its rows may be committed.</summary>
     public bool IsDurable => _drafts.All(d => d.Held.All(b => b.IsDurable));
 
-    /// <summary>A new submission in this batch; refused when the disk is already at Storage:MinimumFreeBytes.</summary>
+    /// <summary>
+    /// A new submission in this batch; refused when the disk is already at Storage:MinimumFreeBytes. Safe to call from
+    /// several threads, each filling its own submission.
+    /// </summary>
     /// <exception cref="IntakeRefusedException">No room (<see cref="IntakeRefusal.NoRoom"/>).</exception>
     public SubmissionDraft Start()
     {
@@ -47,7 +51,11 @@ public sealed class IntakeBatch : IAsyncDisposable
         }
 
         var draft = new SubmissionDraft(_writer, _blobs, _keys, new SubmissionTarget(Guid.NewGuid(), _deskId, _channel, IsNew: true), durableLater: true);
-        _drafts.Add(draft);
+        lock (_draftsLock)
+        {
+            _drafts.Add(draft);
+        }
+
         return draft;
     }
 
@@ -55,12 +63,36 @@ public sealed class IntakeBatch : IAsyncDisposable
     public async Task DiscardAsync(SubmissionDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        if (!_drafts.Remove(draft))
+        bool removed;
+        lock (_draftsLock)
+        {
+            removed = _drafts.Remove(draft);
+        }
+
+        if (!removed)
         {
             throw new InvalidOperationException("the draft is not part of this batch");
         }
 
         await draft.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds one submission's encrypted manifest now, on the caller's thread, so that it overlaps with whatever else the
+    /// batch is waiting for (the rest of a fetch); <see cref="AddManifestsAsync"/> then skips it.
+    /// </summary>
+    public Task AddManifestAsync(SubmissionDraft draft, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        lock (_draftsLock)
+        {
+            if (!_drafts.Contains(draft))
+            {
+                throw new InvalidOperationException("the draft is not part of this batch");
+            }
+        }
+
+        return draft.AddManifestAsync(cancellationToken);
     }
 
     /// <summary>The id the submission of <paramref name="draft"/> gets once committed.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Prng;
 using Org.BouncyCastle.Security;
 using SecureIntake.Crypto.Keys;
 
@@ -85,7 +86,9 @@ public sealed class OpenPgpEncryptingStream : Stream
             throw new ArgumentException("at least one recipient is needed", nameof(recipients));
         }
 
-        var random = new SecureRandom();
+        // The operating system's generator, as for the session key: BouncyCastle's default seeds a digest generator from
+        // one process-wide master under a lock, which every item of a mail batch encrypting on several cores queued on.
+        var random = new SecureRandom(new CryptoApiRandomGenerator());
         var sessionKey = new byte[SessionKeyBytes];
         RandomNumberGenerator.Fill(sessionKey);
         try

@@ -5,7 +5,10 @@ namespace SecureIntake.Mail.Ingest;
 /// <summary>The parts of a group commit whose time the gateway adds up, so that the next bottleneck shows.</summary>
 public enum GatewayPhase
 {
+    /// <summary>The FETCH command, with the encryption of its messages overlapping it on other cores.</summary>
     Fetch,
+
+    /// <summary>Waiting, after the FETCH, for the last messages' encryption.</summary>
     EncryptAndWrite,
     Fsync,
     Commit,
@@ -36,6 +39,7 @@ public sealed class GatewayMeter
 {
     private readonly long[] _ticks = new long[Enum.GetValues<GatewayPhase>().Length];
     private long _messages;
+    private long _encryptionWork;
 
     public long Messages => Interlocked.Read(ref _messages);
 
@@ -45,6 +49,11 @@ public sealed class GatewayMeter
         Interlocked.Add(ref _ticks[(int)phase], elapsedTicks);
         return Stopwatch.GetTimestamp();
     }
+
+    /// <summary>Time spent encrypting on all threads together: more than the wall time when it overlaps.</summary>
+    public TimeSpan EncryptionWork => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _encryptionWork));
+
+    public void AddEncryptionWork(long elapsedTicks) => Interlocked.Add(ref _encryptionWork, elapsedTicks);
 
     public void CountMessages(int count) => Interlocked.Add(ref _messages, count);
 
@@ -58,5 +67,6 @@ public sealed class GatewayMeter
         }
 
         Interlocked.Exchange(ref _messages, 0);
+        Interlocked.Exchange(ref _encryptionWork, 0);
     }
 }

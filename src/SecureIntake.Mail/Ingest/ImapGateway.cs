@@ -141,37 +141,20 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     }
 
     /// <summary>
-    /// One group commit: the batch's messages fetched in one command, each encrypted into its blob as it arrives; the
-    /// blobs made durable together; one transaction for all their submissions and ledger rows (copies of a message
-    /// already in get a ledger row naming that submission, so a crash before the removal cannot let them in later);
-    /// then their UIDs join the next removal. Acknowledgements and desk marks only for what was committed, after the commit.
+    /// One group commit: the batch's messages fetched in one command, each encrypted into its blobs (email and manifest) on
+    /// another core while the next is read; the blobs made durable together; one transaction for all their submissions and
+    /// ledger rows (copies of a message already in get a ledger row naming that submission, so a crash before the removal
+    /// cannot let them in later); then their UIDs join the next removal. Acknowledgements and desk marks only for what was
+    /// committed, after the commit.
     /// </summary>
     private async Task<int> TakeInAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids, List<UniqueId> toRemove,
         CancellationToken cancellationToken)
     {
-        var arrived = new List<(UniqueId Uid, BatchedMessage Message)>();
-        var empty = new List<UniqueId>();
-        IReadOnlyList<Guid> committed;
+        List<(UniqueId Uid, BatchedMessage Message)> arrived;
+        List<UniqueId> empty;
         await using (var batch = await intakeService.StartBatchAsync(_options.Desk, "mail", cancellationToken).ConfigureAwait(false))
         {
-            var fetching = Stopwatch.GetTimestamp();
-            long encrypting = 0;
-            await folder.GetStreamsAsync(uids, async (_, _, uid, raw, token) =>
-            {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    arrived.Add((uid, await intake.AddToBatchAsync(raw, batch, _options.MaxMessageBytes, token).ConfigureAwait(false)));
-                }
-                catch (MessageRefusedException)
-                {
-                    empty.Add(uid); // set aside on the server below rather than retried for ever
-                }
-
-                encrypting += Stopwatch.GetTimestamp() - started;
-            }, cancellationToken).ConfigureAwait(false);
-            meter.Add(GatewayPhase.Fetch, Stopwatch.GetTimestamp() - fetching - encrypting);
-            meter.Add(GatewayPhase.EncryptAndWrite, encrypting);
+            (arrived, empty) = await FetchAndEncryptAsync(folder, uids, batch, cancellationToken).ConfigureAwait(false);
 
             // Copies: of a message stored before from this mailbox (renumbered), or of one earlier in this batch.
             var phase = Stopwatch.GetTimestamp();
@@ -196,14 +179,11 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
 
             phase = meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
-            await batch.AddManifestsAsync(cancellationToken).ConfigureAwait(false);
-            phase = meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
-
             await batch.MakeDurableAsync().ConfigureAwait(false);
             phase = meter.Add(GatewayPhase.Fsync, Stopwatch.GetTimestamp() - phase);
             await StepAsync(BatchStep.BlobsDurable).ConfigureAwait(false);
 
-            committed = await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
             meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
             arrived = kept;
         }
@@ -217,21 +197,85 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
         }
 
-        for (var i = 0; i < arrived.Count; i++)
+        foreach (var (_, message) in arrived)
         {
-            var message = arrived[i].Message;
             if (message.OverSizeLimit)
             {
                 // Longer than the server announced: already read whole, so stored like the pipe stores one, and marked the same way.
                 await status.QuarantinedAsync(Component, cancellationToken).ConfigureAwait(false);
             }
 
-            await acknowledgements.SendAsync(new IngestResult(IngestOutcome.Committed, committed[i], message.Sender, message.OverSizeLimit), cancellationToken)
-                .ConfigureAwait(false);
+            var result = new IngestResult(IngestOutcome.Committed, IntakeBatch.SubmissionIdOf(message.Draft), message.Sender, message.OverSizeLimit);
+            await acknowledgements.SendAsync(result, cancellationToken).ConfigureAwait(false);
         }
 
         meter.CountMessages(arrived.Count);
         return arrived.Count;
+    }
+
+    /// <summary>
+    /// One FETCH for the batch's messages. Each is copied out of the reply into memory and encrypted on its own thread
+    /// while the next one is read, as many at once as there are cores; the copy is zeroed once encrypted. Returns the
+    /// messages in fetch order, and the empty ones apart. Nothing is still writing into the batch when this returns or throws.
+    /// </summary>
+    private async Task<(List<(UniqueId Uid, BatchedMessage Message)> Arrived, List<UniqueId> Empty)> FetchAndEncryptAsync(ImapFolder folder,
+        List<UniqueId> uids, IntakeBatch batch, CancellationToken cancellationToken)
+    {
+        var encrypting = new List<Task<(UniqueId Uid, BatchedMessage? Message)>>();
+        using var slots = new SemaphoreSlim(Environment.ProcessorCount);
+        var phase = Stopwatch.GetTimestamp();
+        try
+        {
+            await folder.GetStreamsAsync(uids, async (_, _, uid, raw, token) =>
+            {
+                await slots.WaitAsync(token).ConfigureAwait(false);
+                PlaintextCopy copy;
+                try
+                {
+                    copy = await PlaintextCopy.ReadAsync(raw, token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
+                encrypting.Add(Task.Run(() => EncryptAsync(uid, copy, batch, slots, cancellationToken), CancellationToken.None));
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await Task.WhenAll(encrypting).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
+                .ConfigureAwait(false); // the fetch's failure is the one to report
+            throw;
+        }
+
+        phase = meter.Add(GatewayPhase.Fetch, Stopwatch.GetTimestamp() - phase);
+        var results = await Task.WhenAll(encrypting).ConfigureAwait(false);
+        meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
+        return (results.Where(r => r.Message is not null).Select(r => (r.Uid, r.Message!)).ToList(),
+            results.Where(r => r.Message is null).Select(r => r.Uid).ToList());
+    }
+
+    private async Task<(UniqueId Uid, BatchedMessage? Message)> EncryptAsync(UniqueId uid, PlaintextCopy copy, IntakeBatch batch, SemaphoreSlim slots,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var raw = copy.OpenRead();
+            return (uid, await intake.AddToBatchAsync(raw, batch, _options.MaxMessageBytes, cancellationToken).ConfigureAwait(false));
+        }
+        catch (MessageRefusedException)
+        {
+            return (uid, null); // set aside on the server rather than retried for ever
+        }
+        finally
+        {
+            copy.Dispose();
+            slots.Release();
+            meter.AddEncryptionWork(Stopwatch.GetTimestamp() - started);
+        }
     }
 
     /// <summary>

@@ -56,7 +56,8 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
 
     /// <summary>
     /// One raw email into a new submission of <paramref name="batch"/>: encrypted into its blob as it is read, exactly as
-    /// <see cref="IngestAsync"/> does, but committed later with the whole batch. On failure nothing of it stays in the batch.
+    /// <see cref="IngestAsync"/> does, with its encrypted manifest, but committed later with the whole batch. On failure
+    /// nothing of it stays in the batch. Several may run at once on one batch.
     /// </summary>
     /// <exception cref="MessageRefusedException">The message is empty.</exception>
     public async Task<BatchedMessage> AddToBatchAsync(Stream raw, IntakeBatch batch, long maxBytes, CancellationToken cancellationToken)
@@ -70,6 +71,7 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         {
             using var hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
             var (sender, overSizeLimit) = await WriteAsync(draft, start, startLength, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
+            await batch.AddManifestAsync(draft, cancellationToken).ConfigureAwait(false);
             return new BatchedMessage(draft, hash.GetHashAndReset(), sender, overSizeLimit);
         }
         catch
