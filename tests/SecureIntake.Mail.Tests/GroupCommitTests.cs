@@ -84,6 +84,26 @@ public sealed class GroupCommitTests : IAsyncLifetime
         await AssertStoredExactlyOnceAsync(messages, orphans: 0);
     }
 
+    [Fact]
+    public async Task A_failure_while_one_message_is_encrypted_leaves_nothing_of_its_batch_and_the_next_pass_takes_every_message()
+    {
+        var messages = await DeliverAsync(MessageCount);
+
+        // The third message to finish fails while others of its batch are still being encrypted on other threads.
+        var encrypted = 0;
+        await RunAsync(step => step == BatchStep.MessageEncrypted && Interlocked.Increment(ref encrypted) == 3
+            ? throw new SimulatedCrashException()
+            : Task.CompletedTask);
+
+        Assert.Empty(Directory.GetFiles(_bed.BlobDirectory));
+        Assert.Equal(0L, await SubmissionsAsync());
+        Assert.Equal(MessageCount, await _dovecot.CountAsync());
+
+        await RunAsync(null);
+        Assert.Equal(0, await _dovecot.CountAsync());
+        await AssertStoredExactlyOnceAsync(messages, orphans: 0);
+    }
+
     [Theory]
     [InlineData(nameof(BatchStep.Committed))]
     [InlineData(nameof(BatchStep.Flagged))]

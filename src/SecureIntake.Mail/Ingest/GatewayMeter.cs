@@ -18,6 +18,9 @@ public enum GatewayPhase
 /// <summary>Where a crash test may stop a batch.</summary>
 internal enum BatchStep
 {
+    /// <summary>One message of the batch is encrypted into its blobs, while others may still be (reached once a message).</summary>
+    MessageEncrypted,
+
     /// <summary>Every blob of the batch is on disk; nothing is committed.</summary>
     BlobsDurable,
 

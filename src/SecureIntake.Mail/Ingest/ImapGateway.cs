@@ -263,8 +263,14 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await using var raw = copy.OpenRead();
-            return (uid, await intake.AddToBatchAsync(raw, batch, _options.MaxMessageBytes, cancellationToken).ConfigureAwait(false));
+            BatchedMessage message;
+            await using (var raw = copy.OpenRead())
+            {
+                message = await intake.AddToBatchAsync(raw, batch, _options.MaxMessageBytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            await StepAsync(BatchStep.MessageEncrypted).ConfigureAwait(false);
+            return (uid, message);
         }
         catch (MessageRefusedException)
         {
