@@ -182,6 +182,28 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
         Assert.Contains("desk default: 2 new submission(s)", await DecryptAsync(sent), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_address_the_server_refuses_costs_no_other_editor_their_mail_and_is_shown_on_the_desk()
+    {
+        await using var services = _bed.Services(Settings(_smtp.Port));
+        await AddEditorAsync(services, "a-refused", EditorRole.Editor, _bed.EditorFingerprint, "default"); // sent to first
+        await AddEditorAsync(services, "carol", EditorRole.Editor, _bed.EditorFingerprint, "default");
+        await SubmitAsync(services, "default");
+
+        Assert.Equal(1, await services.GetRequiredService<EditorNotifications>().RunAsync(CancellationToken.None));
+        var first = Assert.Single(await _smtp.WaitForMessagesAsync(1, Safety));
+        Assert.Equal("carol@newsroom.invalid", To(first));
+        Assert.Contains("desk default: 1 new submission(s)", await DecryptAsync(first), StringComparison.Ordinal);
+        var status = (await services.GetRequiredService<ServiceStatus>().ListAsync(CancellationToken.None)).Single(s => s.Component == EditorNotifications.Component);
+        Assert.Equal(1, status.FailuresInARow);
+        Assert.Contains("a-refused", status.Failure, StringComparison.Ordinal);
+
+        // Refused for good, that address holds no count back: the next window tells carol nothing new, not the same arrival again.
+        Assert.Equal(1, await services.GetRequiredService<EditorNotifications>().RunAsync(CancellationToken.None));
+        var second = (await _smtp.WaitForMessagesAsync(2, Safety))[1];
+        Assert.Contains("desk default: 0 new submission(s)", await DecryptAsync(second), StringComparison.Ordinal);
+    }
+
     private static async Task AddEditorAsync(ServiceProvider services, string name, EditorRole role, string? fingerprint, params string[] desks)
     {
         var editors = services.GetRequiredService<EditorStore>();

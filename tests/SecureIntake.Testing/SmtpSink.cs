@@ -6,7 +6,7 @@ namespace SecureIntake.Testing;
 
 /// <summary>
 /// A real SMTP server on loopback that accepts every message and keeps it, so a test can read what the gateway
-/// sent: Debian's aiosmtpd, started for one test with its data in a temp directory. No TLS, no authentication.
+/// sent (except to an address with "refused" in it, which it refuses at RCPT as a server refuses an unknown mailbox): Debian's aiosmtpd, started for one test with its data in a temp directory. No TLS, no authentication.
 /// </summary>
 /// <remarks>
 /// aiosmtpd's own Mailbox handler would not do: it re-parses each message with Python's email package and
@@ -36,6 +36,13 @@ public sealed class SmtpSink : IAsyncDisposable
                 if len(args) != 1:
                     parser.error("RawMaildir takes the directory to keep messages in")
                 return cls(args[0])
+
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                # As a server answers for a mailbox it does not have: permanently, for this address only.
+                if "refused" in address:
+                    return "550 5.1.1 no such mailbox here"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):
                 # original_content is the payload after dot-unstuffing, CRLFs and all, with nothing added.

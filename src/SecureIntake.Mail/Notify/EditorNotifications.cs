@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire;
+using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -82,14 +83,30 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, I
         }
 
         var sent = new HashSet<Recipient>();
+        var refused = new List<Recipient>();
         Exception? failure = null;
         try
         {
             using var client = await SmtpConnection.OpenAsync(_smtp, TimeSpan.FromSeconds(_notify.SmtpTimeoutSeconds), cancellationToken).ConfigureAwait(false);
             foreach (var person in due)
             {
-                await client.SendAsync(await MessageAsync(person, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                sent.Add(person);
+                try
+                {
+                    await client.SendAsync(await MessageAsync(person, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    sent.Add(person);
+                }
+                catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+                {
+                    // One editor's address must not cost every other editor their mail. Refused for good (5xx): that editor
+                    // can never be told through it, so it does not hold their desks' counts either; for now (4xx): the
+                    // counts wait for the next window. Either way the desk shows it below.
+                    if ((int)e.StatusCode >= 500)
+                    {
+                        refused.Add(person);
+                    }
+
+                    failure ??= e;
+                }
             }
 
             try
@@ -108,12 +125,15 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, I
 
         // A desk's counts come off only when every editor who sees it got this window's mail: no one is left untold,
         // and those already told are not told the same arrivals again, whatever the failure.
-        var told = pending.Where(d => due.Any(p => p.Sees(d)) && due.Where(p => p.Sees(d)).All(sent.Contains)).ToList();
+        var told = pending.Where(d => due.Any(p => p.Sees(d)) && due.Where(p => p.Sees(d)).All(p => sent.Contains(p) || refused.Contains(p))).ToList();
         await PendingNotifications.ToldAsync(connection, told, CancellationToken.None).ConfigureAwait(false);
 
         if (failure is not null)
         {
-            await status.FailedAsync(Component, $"{failure.GetType().Name}: {failure.Message}", CancellationToken.None).ConfigureAwait(false);
+            var reason = refused.Count > 0
+                ? $"the mail server refused the notification address of {string.Join(", ", refused.Select(p => p.Name))} ({failure.Message}); correct it on the editors page"
+                : $"{failure.GetType().Name}: {failure.Message}";
+            await status.FailedAsync(Component, reason, CancellationToken.None).ConfigureAwait(false);
             LogFailed(logger, failure.GetType().Name, failure.Message, sent.Count, due.Count);
             return sent.Count;
         }
@@ -135,7 +155,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, I
             .ToHashSet(StringComparer.Ordinal);
         var members = await membership.AllAsync(cancellationToken).ConfigureAwait(false);
         var keys = await recipients.ListAsync(cancellationToken).ConfigureAwait(false);
-        return people.Select(p => new Recipient(p.Email,
+        return people.Select(p => new Recipient(p.Name, p.Email,
             keys.FirstOrDefault(k => k.Fingerprint == p.KeyFingerprint && k.Verdict.Key is not null)?.Verdict.Key,
             admins.Contains(p.Name) ? pending
                 : members.TryGetValue(p.Name, out var desks) ? pending.Where(d => desks.Contains(d.Desk, StringComparer.Ordinal)).ToList()
@@ -245,7 +265,7 @@ public sealed partial class EditorNotifications(IOptions<MailOptions> options, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Another notification run is still sending; this window is left to it")]
     private static partial void LogBusy(ILogger logger);
 
-    private sealed record Recipient(string Email, RecipientKey? Key, IReadOnlyList<PendingDesk> Desks)
+    private sealed record Recipient(string Name, string Email, RecipientKey? Key, IReadOnlyList<PendingDesk> Desks)
     {
         public bool Sees(PendingDesk desk) => Desks.Any(d => d.DeskId == desk.DeskId);
     }
