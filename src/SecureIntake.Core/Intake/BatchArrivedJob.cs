@@ -23,7 +23,7 @@ public sealed partial class BatchArrivedJob(NpgsqlDataSource dataSource, BlobSto
         }
 
         var items = await dataSource.QueryAsync<StoredItem>("""
-            SELECT id AS Id, ciphertext_bytes AS CiphertextBytes FROM submission_items WHERE submission_id = @Submission AND batch_id = @Batch
+            SELECT COALESCE(blob_id, id) AS Id, ciphertext_bytes AS CiphertextBytes FROM submission_items WHERE submission_id = @Submission AND batch_id = @Batch
             """, new { Submission = submissionId, Batch = batchId }, cancellationToken).ConfigureAwait(false);
         foreach (var item in items)
         {
