@@ -18,4 +18,8 @@ namespace SecureIntake.Contracts;
 [JsonSerializable(typeof(SubmissionPage))]
 [JsonSerializable(typeof(ArchiveManifest))]
 [JsonSerializable(typeof(BatchManifest))]
+[JsonSerializable(typeof(SubmissionKeys))]
+[JsonSerializable(typeof(GrantRequest))]
+[JsonSerializable(typeof(RevokeRequest))]
+[JsonSerializable(typeof(KeyChangeResponse))]
 public sealed partial class ContractJson : JsonSerializerContext;

@@ -52,6 +52,8 @@ public static class CoreServices
         services.AddSingleton<DeskMembership>();
         services.AddTransient<BatchArrivedJob>();
         services.AddTransient<OrphanBlobSweep>();
+        services.AddSingleton<Grants.ItemKeyPackets>();
+        services.AddSingleton<Grants.ItemReaders>();
         return services;
     }
 

@@ -12,7 +12,7 @@ namespace SecureIntake.Desk;
 /// The server's desk API, as the editor's own machine sees it. Every failure becomes a
 /// <see cref="DeskToolException"/> that says what to do next.
 /// </summary>
-internal sealed class DeskApiClient : IDisposable
+internal sealed partial class DeskApiClient : IDisposable
 {
     private const int MaxProblemBytes = 64 * 1024;
 

@@ -10,5 +10,6 @@ var root = new RootCommand("""
     ListCommand.Build(),
     PullCommand.Build(),
     DecryptCommand.Build(),
+    GrantCommand.Build(), GrantCommand.BuildRevoke(),
 };
 return await root.Parse(args).InvokeAsync();

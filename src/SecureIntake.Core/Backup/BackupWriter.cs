@@ -131,7 +131,7 @@ public static class BackupWriter
     private static async Task<List<(Guid Id, long Bytes)>> LockItemsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var items = new List<(Guid, long)>();
-        await using var command = new NpgsqlCommand("SELECT id, ciphertext_bytes FROM submission_items ORDER BY id FOR KEY SHARE", connection, transaction);
+        await using var command = new NpgsqlCommand("SELECT COALESCE(blob_id, id), ciphertext_bytes FROM submission_items ORDER BY id FOR KEY SHARE", connection, transaction);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -26,7 +26,7 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         var orphans = new HashSet<Guid>(onDisk);
-        orphans.ExceptWith(await connection.QueryAsync<Guid>("SELECT id FROM submission_items WHERE id = ANY(@Ids)", new { Ids = onDisk }, null, cancellationToken)
+        orphans.ExceptWith(await connection.QueryAsync<Guid>("SELECT COALESCE(blob_id, id) FROM submission_items WHERE id = ANY(@Ids) OR blob_id = ANY(@Ids)", new { Ids = onDisk }, null, cancellationToken)
             .ConfigureAwait(false));
 
         var due = (await connection.QueryAsync<OrphanCandidate>("SELECT blob_id AS BlobId, first_seen AS FirstSeen FROM orphan_blob_candidates", null, null,
@@ -38,7 +38,7 @@ public sealed partial class OrphanBlobSweep(BlobStore blobs, NpgsqlDataSource da
         var deleted = await blobs.DeleteUnlessHeldAsync(due, async locked =>
         {
             var orphaned = new HashSet<Guid>(locked);
-            orphaned.ExceptWith(await connection.QueryAsync<Guid>("SELECT id FROM submission_items WHERE id = ANY(@Ids)", new { Ids = locked.ToArray() }, null,
+            orphaned.ExceptWith(await connection.QueryAsync<Guid>("SELECT COALESCE(blob_id, id) FROM submission_items WHERE id = ANY(@Ids) OR blob_id = ANY(@Ids)", new { Ids = locked.ToArray() }, null,
                 cancellationToken).ConfigureAwait(false));
             return orphaned;
         }).ConfigureAwait(false);

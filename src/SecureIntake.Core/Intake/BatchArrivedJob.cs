@@ -32,13 +32,13 @@ public sealed partial class BatchArrivedJob(NpgsqlDataSource dataSource, BlobSto
         }
 
         var items = await dataSource.QueryAsync<StoredItem>("""
-            SELECT i.id AS Id, i.submission_id AS SubmissionId, i.batch_id AS BatchId, i.ciphertext_bytes AS CiphertextBytes
+            SELECT COALESCE(i.blob_id, i.id) AS BlobId, i.id AS Id, i.submission_id AS SubmissionId, i.batch_id AS BatchId, i.ciphertext_bytes AS CiphertextBytes
             FROM unnest(@Submissions, @Batches) AS b (submission_id, batch_id)
             JOIN submission_items i ON i.submission_id = b.submission_id AND i.batch_id = b.batch_id
             WHERE NOT EXISTS (SELECT 1 FROM triage_checks c WHERE c.batch_id = b.batch_id)
             """, new { Submissions = submissionIds, Batches = batchIds }, cancellationToken).ConfigureAwait(false);
 
-        var damaged = items.Where(i => blobs.Length(i.Id) != i.CiphertextBytes).ToList();
+        var damaged = items.Where(i => blobs.Length(i.BlobId) != i.CiphertextBytes).ToList();
         foreach (var item in damaged)
         {
             LogDamaged(logger, item.SubmissionId, item.Id);
@@ -63,6 +63,9 @@ public sealed partial class BatchArrivedJob(NpgsqlDataSource dataSource, BlobSto
 
     private sealed class StoredItem
     {
+        /// <summary>The file the item's ciphertext is in: its own id, or the blob a grant rewrote it into.</summary>
+        public Guid BlobId { get; init; }
+
         public Guid Id { get; init; }
 
         public Guid SubmissionId { get; init; }

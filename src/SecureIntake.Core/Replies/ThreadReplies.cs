@@ -94,7 +94,7 @@ public sealed class ThreadReplies(RecipientStore recipients, BlobStore blobs, Np
         }
 
         var found = await connection.QueryAsync<StoredReply>("""
-            SELECT id AS Id, reply_number AS Number, added_at AS WrittenAt FROM submission_items WHERE submission_id = @Id AND kind = 'reply' ORDER BY reply_number
+            SELECT COALESCE(blob_id, id) AS Id, reply_number AS Number, added_at AS WrittenAt FROM submission_items WHERE submission_id = @Id AND kind = 'reply' ORDER BY reply_number
             """, new { Id = submissionId }, null, cancellationToken).ConfigureAwait(false);
         var replies = new List<ThreadReply>(found.Count);
         foreach (var (id, number, writtenAt) in found)

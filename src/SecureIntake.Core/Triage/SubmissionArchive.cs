@@ -37,7 +37,7 @@ public sealed class SubmissionArchive(BlobStore blobs)
                 var destination = await itemEntry.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using (destination.ConfigureAwait(false))
                 {
-                    var source = blobs.OpenRead(item.Id);
+                    var source = blobs.OpenRead(item.BlobId);
                     await using (source.ConfigureAwait(false))
                     {
                         await source.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);

@@ -11,7 +11,8 @@ using SecureIntake.Core.Storage;
 
 namespace SecureIntake.Core.Triage;
 
-public sealed record SubmissionItem(Guid Id, Guid BatchId, string Author, string Kind, long CiphertextBytes, DateTimeOffset AddedAt, int? ReplyNumber);
+/// <param name="BlobId">The blob holding its ciphertext: the item's id until a grant or revoke rewrote it.</param>
+public sealed record SubmissionItem(Guid Id, Guid BatchId, string Author, string Kind, long CiphertextBytes, DateTimeOffset AddedAt, int? ReplyNumber, Guid BlobId);
 
 /// <summary>
 /// One entry of a submission's history: what happened (<paramref name="Kind"/>, one of the constants here) and to what
@@ -58,7 +59,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
 
         var items = await dataSource.QueryAsync<SubmissionItem>("""
             SELECT id AS Id, batch_id AS BatchId, author AS Author, kind AS Kind, ciphertext_bytes AS CiphertextBytes, added_at AS AddedAt,
-                   reply_number AS ReplyNumber
+                   reply_number AS ReplyNumber, COALESCE(blob_id, id) AS BlobId
             FROM submission_items WHERE submission_id = @Id ORDER BY added_at, batch_id, kind = 'manifest', id
             """, new { Id = id }, cancellationToken).ConfigureAwait(false);
         var events = await dataSource.QueryAsync<SubmissionEvent>("""
@@ -228,7 +229,7 @@ public sealed partial class TriageActions(NpgsqlDataSource dataSource, Recipient
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await RequireInScopeAsync(connection, transaction, scope, [id], cancellationToken).ConfigureAwait(false);
-            itemIds = await connection.QueryAsync<Guid>("DELETE FROM submission_items WHERE submission_id = @Id RETURNING id", new { Id = id }, transaction,
+            itemIds = await connection.QueryAsync<Guid>("DELETE FROM submission_items WHERE submission_id = @Id RETURNING COALESCE(blob_id, id)", new { Id = id }, transaction,
                 cancellationToken).ConfigureAwait(false);
             await connection.ExecuteAsync("DELETE FROM submissions WHERE id = @Id", new { Id = id }, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

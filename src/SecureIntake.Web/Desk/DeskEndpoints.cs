@@ -27,6 +27,7 @@ public static class DeskEndpoints
         account.MapAccount(accountPosts);
         admins.MapAdmin(adminPosts);
         endpoints.MapGroup("/desk/api").MapDeskApi();
+        endpoints.MapGroup("/desk/api").RequireAuthorization(DeskPolicies.Tool).MapGrantApi();
         return endpoints;
     }
 }

@@ -55,13 +55,13 @@ internal static class SubmissionEndpoints
         DeskPages pages, CancellationToken cancellationToken)
     {
         var details = await actions.DetailsAsync(user.Scope, id, queue, cancellationToken);
-        if (details?.Items.Any(i => i.Id == item) != true)
+        if (details?.Items.FirstOrDefault(i => i.Id == item) is not { } found)
         {
             return NotFound(user, pages, pages.Text("NotFound_Item"));
         }
 
         await audit.WriteAsync(new AuditEntry(user.Id, user.Name, "downloaded item", id, item.ToString()), cancellationToken);
-        return TypedResults.Stream(blobs.OpenRead(item), "application/pgp-encrypted", SubmissionArchive.ItemFileName(item));
+        return TypedResults.Stream(blobs.OpenRead(found.BlobId), "application/pgp-encrypted", SubmissionArchive.ItemFileName(item));
     }
 
     private static async Task<IResult> DownloadArchiveAsync(Guid id, DeskUser user, TriageActions actions, TriageListing queue, SubmissionArchive archive, AuditLog audit,
