@@ -104,6 +104,23 @@ public sealed class MailboxWatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_idle_is_renewed_before_the_servers_limit_and_the_renewed_one_still_takes_mail_in()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var services = _bed.Services(Settings(_dovecot.Port));
+        _disposables.Add(services);
+        var (_, probe) = await StartAsync(services, hold: null, clock, status: null);
+        await EventuallyAsync(() => probe[WatcherStep.PassFinished] >= 1 && probe[WatcherStep.Idling] == 1, "the first pass and the IDLE");
+
+        clock.Advance(TimeSpan.FromMinutes(9)); // RFC 2177: at least every 29 minutes; NATs forget sooner
+        await EventuallyAsync(() => probe[WatcherStep.Idling] == 2, "the IDLE to be renewed");
+        Assert.Equal(1, probe[WatcherStep.Connecting]);
+
+        await _dovecot.DeliverAsync(Message("arrived during the renewed IDLE"));
+        await EventuallyAsync(async () => await _dovecot.CountAsync() == 0 && await SubmissionsAsync() == 1, "the message to be taken in");
+    }
+
+    [Fact]
     public async Task Stopping_the_host_ends_the_watcher_promptly_and_closes_its_connection()
     {
         var relay = Relay(hideIdle: false);
