@@ -32,19 +32,25 @@ public sealed class MailboxWatcherTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var watcher in _watchers)
+        try
         {
-            await watcher.StopAsync(CancellationToken.None).WaitAsync(Generous);
-            watcher.Dispose();
-        }
+            foreach (var watcher in _watchers)
+            {
+                await watcher.StopAsync(CancellationToken.None).WaitAsync(Generous);
+                watcher.Dispose();
+            }
 
-        foreach (var disposable in _disposables)
+            foreach (var disposable in _disposables)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+        finally
         {
-            await disposable.DisposeAsync();
+            // A watcher that did not stop fails the test, but must not leave a Dovecot running behind it.
+            await _dovecot.DisposeAsync();
+            await _bed.DisposeAsync();
         }
-
-        await _dovecot.DisposeAsync();
-        await _bed.DisposeAsync();
     }
 
     [Fact]
