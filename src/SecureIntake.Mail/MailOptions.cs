@@ -83,8 +83,14 @@ public sealed class ImapOptions
     /// <summary>Move taken-in messages here instead of deleting them (e.g. for a server that must keep mail); empty: delete.</summary>
     public string? MoveToFolder { get; set; }
 
-    /// <summary>How often the mailbox is drained.</summary>
+    /// <summary>How often the mailbox is drained, whether or not IDLE woke the gateway in between.</summary>
     public int IntervalMinutes { get; set; } = 1;
+
+    /// <summary>
+    /// The worker keeps one connection to the folder in IMAP IDLE and drains it as soon as the server reports new
+    /// mail; the interval pass stays as the fallback (and is all there is on a server without IDLE).
+    /// </summary>
+    public bool Idle { get; set; } = true;
 
     /// <summary>A PEM certificate to trust for TLS besides the system's (a newsroom's own mail server).</summary>
     public string? TrustedCertificateFile { get; set; }

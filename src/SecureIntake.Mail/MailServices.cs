@@ -25,4 +25,19 @@ public static class MailServices
         services.AddSingleton<Notify.Acknowledgements>();
         return services;
     }
+
+    /// <summary>
+    /// The IDLE watcher, for the worker role only (it holds the mailbox password), and only when Mail:Imap:Host is set
+    /// and Mail:Imap:Idle is not false.
+    /// </summary>
+    public static IServiceCollection AddMailboxWatcher(this IServiceCollection services, IConfiguration configuration)
+    {
+        var imap = configuration.GetSection(MailOptions.Section).GetSection(nameof(MailOptions.Imap)).Get<ImapOptions>() ?? new ImapOptions();
+        if (imap is { Enabled: true, Idle: true })
+        {
+            services.AddHostedService<MailboxWatcher>();
+        }
+
+        return services;
+    }
 }

@@ -39,6 +39,9 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     /// <summary>For crash tests: called at each step of a batch; a hook that throws or never returns stops the pass right there.</summary>
     internal Func<BatchStep, Task>? StepReached { get; set; }
 
+    /// <summary>Whether the last pass found another gateway draining the mailbox and left it to that one.</summary>
+    internal bool LockedOut { get; private set; }
+
     /// <summary>
     /// Runs one pass; failures are recorded for the desk and retried later with back-off, not by Hangfire. No
     /// [DisableConcurrentExecution]: Hangfire.PostgreSql keeps that lock as a row a killed worker never deletes,
@@ -57,6 +60,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         if (!await TryLockAsync(lockConnection, mailbox, cancellationToken).ConfigureAwait(false))
         {
+            LockedOut = true;
             return; // another gateway is draining this mailbox right now
         }
 
@@ -362,7 +366,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             .ConfigureAwait(false);
     }
 
-    private static async Task ConnectAsync(ImapClient client, ImapOptions imap, CancellationToken cancellationToken)
+    internal static async Task ConnectAsync(ImapClient client, ImapOptions imap, CancellationToken cancellationToken)
     {
         client.Timeout = (int)TimeSpan.FromMinutes(2).TotalMilliseconds;
         if (imap.TrustedCertificateFile is { Length: > 0 } file)

@@ -49,6 +49,7 @@ internal static class ServiceRegistration
         {
             services.AddHangfireServer(server => server.WorkerCount = Math.Max(2, Environment.ProcessorCount * 2));
             services.AddHostedService<RecurringJobs>();
+            services.AddMailboxWatcher(configuration);
         }
 
         return services;
