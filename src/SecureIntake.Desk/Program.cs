@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureIntake.Desk;
+using SecureIntake.Desk.Scrub;
 
 var root = new RootCommand("""
     secureintake-desk: the editors' tool for SecureIntake. It runs on your own machine, with your own secret
@@ -10,5 +11,6 @@ var root = new RootCommand("""
     ListCommand.Build(),
     PullCommand.Build(),
     DecryptCommand.Build(),
+    ScrubCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();
