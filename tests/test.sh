@@ -27,6 +27,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v unshare >/dev/null || need+=(util-linux)
+# The desk tool's scrub hands the types it does not clean itself to mat2 when it is installed.
+command -v mat2 >/dev/null || need+=(mat2)
 if ((${#need[@]})); then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureIntake.Desk;
+using SecureIntake.Desk.Scrub;
 
 var root = new RootCommand("""
     secureintake-desk: the editors' tool for SecureIntake. It runs on your own machine, with your own secret
@@ -10,6 +11,8 @@ var root = new RootCommand("""
     ListCommand.Build(),
     PullCommand.Build(),
     DecryptCommand.Build(),
-    GrantCommand.Build(), GrantCommand.BuildRevoke(),
+    GrantCommand.Build(),
+    GrantCommand.BuildRevoke(),
+    ScrubCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Text.Json;
 using SecureIntake.Crypto.Decryption;
+using SecureIntake.Desk.Scrub;
 
 namespace SecureIntake.Desk;
 
@@ -20,6 +22,11 @@ internal static class PullCommand
             HelpName = "DIR",
             Description = "The folder to write into (default: ./submission-<first 8 characters of ID>); it must not exist yet, or be empty",
         };
+        var scrub = new Option<bool>("--scrub")
+        {
+            Description = "Also write beside each of the witness's files a copy cleaned of metadata (NAME.clean.EXT) and a report "
+                + "(NAME.EXT.scrub.txt), as `secureintake-desk scrub` does; see `secureintake-desk scrub --help` for what it covers",
+        };
         var session = SessionFile.CreateOption();
         var command = new Command("pull", """
             Download a submission and decrypt it with your secret key: the witness's messages and files (under their
@@ -28,14 +35,14 @@ internal static class PullCommand
             of standard input
             """)
         {
-            id, key, output, session,
+            id, key, output, scrub, session,
         };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(id)!, parse.GetValue(key)!, parse.GetValue(output), parse.GetValue(session), cancellationToken));
+            RunAsync(parse.GetValue(id)!, parse.GetValue(key)!, parse.GetValue(output), parse.GetValue(scrub), parse.GetValue(session), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string idText, FileInfo key, DirectoryInfo? output, FileInfo? sessionOption, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string idText, FileInfo key, DirectoryInfo? output, bool scrub, FileInfo? sessionOption, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(idText, out var id))
         {
@@ -68,7 +75,8 @@ internal static class PullCommand
 
             using var archive = await SubmissionArchive.OpenAsync(archivePath, id, cancellationToken);
             var decryptor = OpenPgpDecryptor.FromSecretKeys(await File.ReadAllBytesAsync(key.FullName, cancellationToken), Passphrase.Read());
-            return await new SubmissionFolder(folder, archive, decryptor).WriteAsync(cancellationToken);
+            var pulled = await new SubmissionFolder(folder, archive, decryptor).WriteAsync(cancellationToken);
+            return scrub ? Math.Max(pulled, await ScrubFilesAsync(folder, cancellationToken)) : pulled;
         }
         catch (DeskToolException e)
         {
@@ -94,6 +102,27 @@ internal static class PullCommand
                 RemoveIfEmpty(folder);
             }
         }
+    }
+
+    /// <summary>The witness's files, as manifest.json lists them; messages, emails and replies are text, not files to clean.</summary>
+    private static async Task<int> ScrubFilesAsync(string folder, CancellationToken cancellationToken)
+    {
+        var manifestPath = Path.Combine(folder, SubmissionArchive.ManifestEntry);
+        if (!File.Exists(manifestPath))
+        {
+            return 0;
+        }
+
+        PulledManifest manifest;
+        await using (var stream = File.OpenRead(manifestPath))
+        {
+            manifest = await JsonSerializer.DeserializeAsync(stream, DeskJson.Default.PulledManifest, cancellationToken)
+                ?? throw new DeskToolException($"'{manifestPath}' is empty");
+        }
+
+        var files = manifest.Files.Where(file => file.Kind == "file").Select(file => Path.Combine(folder, file.Name)).ToList();
+        Console.WriteLine($"scrubbing {files.Count} file(s):");
+        return await ScrubCommand.RunAsync(files, cancellationToken);
     }
 
     /// <summary>A folder this command made and left empty (the download failed) is not left behind.</summary>
