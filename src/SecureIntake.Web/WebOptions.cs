@@ -21,6 +21,13 @@ public sealed class WebOptions
     /// </summary>
     public string? OnionAddress { get; set; }
 
+    /// <summary>
+    /// Addresses of the clearnet reverse proxy (deploy/clearnet), the only peers whose X-Forwarded-Proto is believed.
+    /// Empty by default: with no proxy, forwarded headers are ignored from everyone. Never list the address Tor
+    /// connects from (127.0.0.1): make the proxy connect from its own, such as 127.0.0.2 (nginx's proxy_bind).
+    /// </summary>
+    public IList<string> TrustedProxies { get; } = [];
+
     /// <summary>Where "/" leads: one of en, ru, kk.</summary>
     public string DefaultLanguage { get; set; } = "en";
 }
@@ -32,6 +39,11 @@ internal sealed class WebOptionsValidator : IValidateOptions<WebOptions>
         if (options.AllowedHosts.Count == 0 || options.AllowedHosts.Any(string.IsNullOrWhiteSpace))
         {
             return ValidateOptionsResult.Fail($"{WebOptions.Section}:AllowedHosts must list the host names the service answers to (for example its .onion address)");
+        }
+
+        if (options.TrustedProxies.FirstOrDefault(proxy => !System.Net.IPAddress.TryParse(proxy, out _)) is { } notAnAddress)
+        {
+            return ValidateOptionsResult.Fail($"{WebOptions.Section}:TrustedProxies must list IP addresses of the reverse proxy; '{notAnAddress}' is not one");
         }
 
         return Witness.Language.Find(options.DefaultLanguage) is null

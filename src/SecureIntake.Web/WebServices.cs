@@ -19,6 +19,7 @@ public static class WebServices
     {
         services.AddOptions<WebOptions>().Bind(configuration.GetSection(WebOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebOptions>, WebOptionsValidator>();
+        services.AddTrustedProxies();
         services.AddOptions<IntakeLimits>().Bind(configuration.GetSection(IntakeLimits.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IntakeLimits>, IntakeLimitsValidator>();
         services.AddSingleton<MultipartSubmission>();
@@ -42,6 +43,7 @@ public static class WebServices
     /// <summary>The pipeline in front of every audience's endpoints: hardening headers and host check first.</summary>
     public static WebApplication UseSecureIntakeWeb(this WebApplication app)
     {
+        app.UseTrustedProxies();
         app.UseMiddleware<ResponseHardening>();
         app.UseStatusCodePages();
         app.UseMiddleware<AudienceSplit>();

@@ -104,7 +104,11 @@ internal sealed class PostBody : Stream
             throw new SubmissionRejectedException(SubmissionProblem.TooLarge);
         }
 
-        _budget?.TakeBytes(read);
+        if (_budget is { } budget)
+        {
+            await budget.TakeBytesAsync(read, cancellationToken);
+        }
+
         return read;
     }
 

@@ -35,7 +35,7 @@ public sealed class CodenameCheckTests : IAsyncLifetime, IDisposable
         _dataSource = NpgsqlDataSource.Create(database);
         var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobs.Path, MinimumFreeBytes = 0 }));
         var intake = new IntakeService(new RecipientStore(_dataSource, _clock), blobs, _dataSource, _clock);
-        _check = new CodenameCheck(_codenames, intake, Options.Create(new IntakeLimits { MaxWaitingCodenameChecks = 8 }), _clock);
+        _check = new CodenameCheck(_codenames, intake, Options.Create(new IntakeLimits { MaxWaitingCodenameChecks = 8 }), _clock, _dataSource);
     }
 
     public async Task DisposeAsync() => await _dataSource.DisposeAsync();

@@ -34,8 +34,10 @@ public sealed class HourlyBudgetServiceTests(SmallBudgetService service) : IClas
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
         using var overPosts = await PostAsync(witness, new byte[10]);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, overPosts.StatusCode);
-        // Every post fell in the last minute or two: the window frees in just under an hour.
-        Assert.InRange(overPosts.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(60));
+        // The budget is whole again when the next clock hour begins.
+        var now = DateTimeOffset.UtcNow;
+        var untilNextHour = TimeSpan.FromHours(1) - (now - new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero));
+        Assert.InRange(overPosts.Headers.RetryAfter!.Delta!.Value, untilNextHour - TimeSpan.FromMinutes(2), untilNextHour + TimeSpan.FromMinutes(1));
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient witness, byte[] file)

@@ -6,33 +6,57 @@ namespace SecureIntake.Web.Witness.Admission;
 /// </summary>
 internal sealed class AdmissionTicket(IntakeAdmission admission, string tokenNonce) : IDisposable
 {
-    private readonly List<(long Minute, long Bytes)> _bytes = [];
+    /// <summary>
+    /// Bytes are taken from the shared budget a mebibyte at a time rather than per read, so a large upload costs a
+    /// database round trip per mebibyte, not per 16 KiB; what is taken and not read is given back at the end.
+    /// </summary>
+    internal const long BytesPerTake = 1 << 20;
+
+    private readonly List<(DateTimeOffset Hour, long Bytes)> _taken = [];
+    private long _takenNotRead;
     private bool _kept;
     private bool _disposed;
 
     internal bool HoldsTokenUse { get; set; }
 
-    internal long? PostMinute { get; set; }
+    internal DateTimeOffset? PostHour { get; set; }
 
     internal bool HoldsSlot { get; set; }
 
     /// <summary>Counts bytes as they arrive; refused with the busy problem past the hour's budget.</summary>
-    public void TakeBytes(long bytes)
+    public async ValueTask TakeBytesAsync(long bytes, CancellationToken cancellationToken)
     {
-        if (bytes == 0)
+        if (bytes <= _takenNotRead)
         {
+            _takenNotRead -= bytes;
             return;
         }
 
-        var minute = admission.Budget.TryTakeBytes(bytes, out var retryAfter) ?? throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
-        if (_bytes.Count > 0 && _bytes[^1].Minute == minute)
+        var needed = bytes - _takenNotRead;
+        var ask = Math.Min(Math.Max(needed, BytesPerTake), admission.Budget.MaxBytes);
+        var (hour, retryAfter) = await admission.Budget.TryTakeAsync(0, ask, cancellationToken);
+        if (hour is null && ask > needed)
         {
-            _bytes[^1] = (minute, _bytes[^1].Bytes + bytes);
+            // Near the end of the budget a whole mebibyte may not fit where this read does.
+            ask = needed;
+            (hour, retryAfter) = await admission.Budget.TryTakeAsync(0, ask, cancellationToken);
+        }
+
+        if (hour is not { } taken)
+        {
+            throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
+        }
+
+        if (_taken.Count > 0 && _taken[^1].Hour == taken)
+        {
+            _taken[^1] = (taken, _taken[^1].Bytes + ask);
         }
         else
         {
-            _bytes.Add((minute, bytes));
+            _taken.Add((taken, ask));
         }
+
+        _takenNotRead = ask - needed;
     }
 
     /// <summary>The post was committed: what it took stays spent.</summary>
@@ -53,6 +77,12 @@ internal sealed class AdmissionTicket(IntakeAdmission admission, string tokenNon
 
         if (_kept)
         {
+            // What was taken ahead and never read was taken last, so it all lies in the last hour taken from.
+            if (_taken.Count > 0 && _takenNotRead > 0)
+            {
+                admission.Budget.Refund(_taken[^1].Hour, posts: 0, _takenNotRead);
+            }
+
             return;
         }
 
@@ -61,14 +91,15 @@ internal sealed class AdmissionTicket(IntakeAdmission admission, string tokenNon
             admission.ReleaseTokenUse(tokenNonce);
         }
 
-        if (PostMinute is { } minute)
+        var refunds = _taken.GroupBy(t => t.Hour).ToDictionary(g => g.Key, g => (Posts: 0L, Bytes: g.Sum(t => t.Bytes)));
+        if (PostHour is { } postHour)
         {
-            admission.Budget.Refund(minute, posts: 1, bytes: 0);
+            refunds[postHour] = (1, refunds.TryGetValue(postHour, out var bytes) ? bytes.Bytes : 0);
         }
 
-        foreach (var (bytesMinute, bytes) in _bytes)
+        foreach (var (hour, (posts, bytes)) in refunds)
         {
-            admission.Budget.Refund(bytesMinute, posts: 0, bytes);
+            admission.Budget.Refund(hour, posts, bytes);
         }
     }
 }

@@ -9,8 +9,8 @@ namespace SecureIntake.Web.Witness.Admission;
 /// at who is asking. In order: one of the token's posts, a post of the hour's budget, then one of the slots,
 /// waited for a bounded while. Every busy refusal says when to try again. A post that is not kept gives all
 /// of it back, so a refused, broken or abandoned post spends neither the witness's token nor the budget.
-/// A token's posts are counted in PostgreSQL for every web node together; slots and the hour's budget are this
-/// process's own.
+/// A token's posts and the hour's budget are counted in PostgreSQL for every web node together; slots are this
+/// process's own (they bound its memory and connections, not what is stored).
 /// </summary>
 internal sealed class IntakeAdmission : IDisposable
 {
@@ -26,7 +26,7 @@ internal sealed class IntakeAdmission : IDisposable
         _clock = clock;
         _dataSource = dataSource;
         _slots = new SemaphoreSlim(_limits.MaxConcurrentSubmissions);
-        Budget = new HourlyBudget(_limits.HourlyPosts, _limits.HourlyBytes, clock);
+        Budget = new HourlyBudget(_limits.HourlyPosts, _limits.HourlyBytes, dataSource, clock);
     }
 
     internal HourlyBudget Budget { get; }
@@ -43,7 +43,8 @@ internal sealed class IntakeAdmission : IDisposable
             }
 
             ticket.HoldsTokenUse = true;
-            ticket.PostMinute = Budget.TryTakePost(out var retryAfter) ?? throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
+            var (hour, retryAfter) = await Budget.TryTakeAsync(posts: 1, bytes: 0, cancellationToken);
+            ticket.PostHour = hour ?? throw new SubmissionRejectedException(SubmissionProblem.Busy, retryAfter);
             if (!await _slots.WaitAsync(TimeSpan.FromSeconds(_limits.AdmissionWaitSeconds), cancellationToken))
             {
                 throw new SubmissionRejectedException(SubmissionProblem.Busy, TimeSpan.FromMinutes(1));

@@ -111,7 +111,7 @@ public sealed class FormTokenTests : IAsyncLifetime
         for (var i = 0; i < 5; i++)
         {
             using var refused = await admission.AdmitAsync(read, CancellationToken.None);
-            refused.TakeBytes(100);
+            await refused.TakeBytesAsync(100, CancellationToken.None);
         }
 
         using var kept = await admission.AdmitAsync(read, CancellationToken.None);
