@@ -8,31 +8,12 @@ namespace SecureIntake.Server.Tests.Cluster;
 /// worst point exactly: another worker must take the job over within a couple of minutes, not after Hangfire's
 /// default 30 minutes (fetched job) or 10 minutes (lock).
 /// </summary>
-public sealed class DeadWorkerJobTests : IAsyncLifetime, IDisposable
+public sealed class DeadWorkerJobTests() : ClusterTest("si-cluster-dead-worker-")
 {
-    private readonly TemporaryDirectory _blobs = new("si-cluster-dead-worker-");
-    private readonly ServerTestKeys _keys = new();
-    private string _database = "";
-
-    public async Task InitializeAsync()
-    {
-        await _keys.InitializeAsync();
-        _database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(_database, "keys", "add", _keys.Usable)).EnsureSuccess("keys add");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
-    {
-        _keys.Dispose();
-        _blobs.Dispose();
-    }
-
     [Fact]
     public async Task A_triage_job_held_by_a_dead_worker_with_its_state_lock_is_run_by_another_worker_within_two_minutes()
     {
-        await using var nodes = new ClusterNodes(_database, _blobs.Path);
+        await using var nodes = new ClusterNodes(Database, Blobs.Path);
         var web = await nodes.StartWebAsync();
         Assert.NotNull(await ClusterWitnesses.SubmitAsync(web.Address!, web.Address!, WitnessTip.Make(0)));
 

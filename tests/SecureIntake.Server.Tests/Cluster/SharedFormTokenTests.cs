@@ -5,31 +5,12 @@ using SecureIntake.Testing;
 namespace SecureIntake.Server.Tests.Cluster;
 
 /// <summary>Two web nodes behind one onion service: a form re-sent to the other node is refused as it is on the same node.</summary>
-public sealed class SharedFormTokenTests : IAsyncLifetime, IDisposable
+public sealed class SharedFormTokenTests() : ClusterTest("si-cluster-tokens-")
 {
-    private readonly TemporaryDirectory _blobs = new("si-cluster-tokens-");
-    private readonly ServerTestKeys _keys = new();
-    private string _database = "";
-
-    public async Task InitializeAsync()
-    {
-        await _keys.InitializeAsync();
-        _database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(_database, "keys", "add", _keys.Usable)).EnsureSuccess("keys add");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
-    {
-        _keys.Dispose();
-        _blobs.Dispose();
-    }
-
     [Fact]
     public async Task A_form_received_on_one_web_node_and_sent_again_to_the_other_is_refused_and_stored_once()
     {
-        await using var nodes = new ClusterNodes(_database, _blobs.Path);
+        await using var nodes = new ClusterNodes(Database, Blobs.Path);
         var first = await nodes.StartWebAsync();
         var second = await nodes.StartWebAsync();
         var cookies = new CookieContainer();

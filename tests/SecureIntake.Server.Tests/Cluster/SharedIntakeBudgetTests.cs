@@ -5,33 +5,14 @@ using SecureIntake.Testing;
 namespace SecureIntake.Server.Tests.Cluster;
 
 /// <summary>Two web nodes behind one onion service share one hour's intake budget, rather than each admitting all of it.</summary>
-public sealed class SharedIntakeBudgetTests : IAsyncLifetime, IDisposable
+public sealed class SharedIntakeBudgetTests() : ClusterTest("si-cluster-budget-")
 {
-    private readonly TemporaryDirectory _blobs = new("si-cluster-budget-");
-    private readonly ServerTestKeys _keys = new();
-    private string _database = "";
-
-    public async Task InitializeAsync()
-    {
-        await _keys.InitializeAsync();
-        _database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(_database, "keys", "add", _keys.Usable)).EnsureSuccess("keys add");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
-    {
-        _keys.Dispose();
-        _blobs.Dispose();
-    }
-
     [Fact]
     public async Task Two_web_nodes_together_take_in_no_more_posts_than_the_hours_budget_and_then_show_the_busy_page()
     {
-        string[] settings = [$"--Storage:BlobDirectory={_blobs.Path}", "--Intake:HourlyPosts=3"];
-        await using var first = await SecureIntakeCli.StartReadyAsync(_database, "web", settings);
-        await using var second = await SecureIntakeCli.StartReadyAsync(_database, "web", settings);
+        string[] settings = [$"--Storage:BlobDirectory={Blobs.Path}", "--Intake:HourlyPosts=3"];
+        await using var first = await SecureIntakeCli.StartReadyAsync(Database, "web", settings);
+        await using var second = await SecureIntakeCli.StartReadyAsync(Database, "web", settings);
 
         var answers = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)
@@ -56,7 +37,7 @@ public sealed class SharedIntakeBudgetTests : IAsyncLifetime, IDisposable
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(_database);
+        await using var connection = new Npgsql.NpgsqlConnection(Database);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;

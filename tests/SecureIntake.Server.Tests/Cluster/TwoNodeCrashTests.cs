@@ -20,36 +20,17 @@ namespace SecureIntake.Server.Tests.Cluster;
 /// batch's triage job completed exactly once, and after the orphan sweep the blob directory holds exactly the
 /// blobs the desk names.
 /// </summary>
-public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
+public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : ClusterTest("si-cluster-blobs-")
 {
     private const int TipCount = 300;
     private const int WitnessesAtOnce = 6;
     private const int StalledUploads = 2;
 
-    private readonly TemporaryDirectory _blobs = new("si-cluster-blobs-");
-    private readonly ServerTestKeys _keys = new();
-    private string _database = "";
-
-    public async Task InitializeAsync()
-    {
-        await _keys.InitializeAsync();
-        _database = await (await PostgresCluster.GetSharedAsync()).CreateDatabaseAsync();
-        (await SecureIntakeCli.RunAsync(_database, "keys", "add", _keys.Usable)).EnsureSuccess("keys add");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
-    {
-        _keys.Dispose();
-        _blobs.Dispose();
-    }
-
     [Fact]
     public async Task With_a_web_node_and_a_worker_killed_mid_run_every_acknowledged_tip_is_on_the_desk_once_and_triaged_once_and_no_blob_is_orphaned()
     {
         var clock = Stopwatch.StartNew();
-        await using var nodes = new ClusterNodes(_database, _blobs.Path);
+        await using var nodes = new ClusterNodes(Database, Blobs.Path);
         var webs = new[] { await nodes.StartWebAsync(), await nodes.StartWebAsync() };
         var workers = new List<RunningService> { await nodes.StartWorkerAsync(), await nodes.StartWorkerAsync() };
         output.WriteLine($"four nodes up after {clock.Elapsed}");
@@ -89,7 +70,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
         var stalled = Enumerable.Range(0, StalledUploads)
             .Select(i => ClusterWitnesses.SubmitStallingAsync(webs[1].Address!, WitnessTip.Make(TipCount + i), 3 << 20, progress, abandon.Token))
             .ToArray();
-        await WaitUntilAsync(() => Task.FromResult(Directory.EnumerateFiles(_blobs.Path).Count(f => new FileInfo(f).Length >= 1 << 20) >= StalledUploads),
+        await WaitUntilAsync(() => Task.FromResult(Directory.EnumerateFiles(Blobs.Path).Count(f => new FileInfo(f).Length >= 1 << 20) >= StalledUploads),
             "the stalled uploads to be partly written into blobs");
 
         var during = WitnessesAsync(120, 210);
@@ -130,7 +111,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
     private async Task<List<StoredSubmission>> ReadDeskAsync()
     {
         var submissions = new Dictionary<Guid, StoredSubmission>();
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(Database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT s.id, s.codename_locator, i.id, i.batch_id, i.kind, i.ciphertext_bytes
@@ -160,7 +141,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
     /// </summary>
     private async Task AssertEveryAcknowledgedTipIsOnTheDeskOnceAsync(List<StoredSubmission> desk, WitnessTip[] tips, string?[] codenames)
     {
-        var decryptor = OpenPgpDecryptor.FromSecretKeys(await File.ReadAllBytesAsync(_keys.SecretKey), "");
+        var decryptor = OpenPgpDecryptor.FromSecretKeys(await File.ReadAllBytesAsync(Keys.SecretKey), "");
         var byMarker = tips.ToDictionary(t => t.Marker);
         var tipOf = new Dictionary<Guid, WitnessTip>();
         foreach (var submission in desk)
@@ -186,7 +167,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
 
         using var hashing = new Codenames(Options.Create(new CodenameOptions
         {
-            Pepper = SecureIntakeCli.EnvironmentFor(_database)["SECUREINTAKE_Codenames__Pepper"],
+            Pepper = SecureIntakeCli.EnvironmentFor(Database)["SECUREINTAKE_Codenames__Pepper"],
             MemoryKiB = 8192,
             Iterations = 1,
         }));
@@ -224,9 +205,9 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
     /// <summary>Runs the orphan sweep as the workers' hourly job does, twice: when it first sees an orphan, and once its grace has passed.</summary>
     private async Task<int> SweepOrphansAsync()
     {
-        await using var dataSource = NpgsqlDataSource.Create(_database);
+        await using var dataSource = NpgsqlDataSource.Create(Database);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = _blobs.Path, MinimumFreeBytes = 0 }));
+        var blobs = new BlobStore(Options.Create(new BlobStoreOptions { BlobDirectory = Blobs.Path, MinimumFreeBytes = 0 }));
         var sweep = new OrphanBlobSweep(blobs, dataSource, time, NullLogger<OrphanBlobSweep>.Instance);
         var swept = await sweep.RunAsync(CancellationToken.None);
         time.Advance(OrphanBlobSweep.Grace + TimeSpan.FromMinutes(1));
@@ -236,7 +217,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
     private void AssertBlobDirectoryHoldsExactlyTheDesksBlobs(List<StoredSubmission> desk)
     {
         var named = desk.SelectMany(s => s.Items).ToDictionary(i => i.Id.ToString("N"), i => i.CiphertextBytes);
-        var onDisk = Directory.EnumerateFiles(_blobs.Path).ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).Length);
+        var onDisk = Directory.EnumerateFiles(Blobs.Path).ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).Length);
         Assert.Empty(onDisk.Keys.Except(named.Keys));
         Assert.Empty(named.Keys.Except(onDisk.Keys));
         Assert.All(named, item => Assert.Equal(item.Value, onDisk[item.Key]));
@@ -244,7 +225,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
 
     private async Task<byte[]> DecryptAsync(OpenPgpDecryptor decryptor, StoredItem item)
     {
-        await using var ciphertext = File.OpenRead(_blobs.File(item.Id.ToString("N")));
+        await using var ciphertext = File.OpenRead(Blobs.File(item.Id.ToString("N")));
         using var plaintext = new MemoryStream();
         await decryptor.DecryptAsync(ciphertext, plaintext, CancellationToken.None);
         return plaintext.ToArray();
@@ -252,7 +233,7 @@ public sealed partial class TwoNodeCrashTests(ITestOutputHelper output) : IAsync
 
     private async Task<List<string>> ListAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(Database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await using var reader = await command.ExecuteReaderAsync();
