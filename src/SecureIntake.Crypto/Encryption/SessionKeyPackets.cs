@@ -65,16 +65,7 @@ internal static class SessionKeyPackets
     /// PKCS#1 v1.5 through .NET's RSA (OpenSSL): a 4096-bit public operation there costs a small fraction of
     /// BouncyCastle's managed BigInteger arithmetic, and every item of every submission pays it per RSA recipient.
     /// </summary>
-    private static byte[] Rsa(RecipientKey recipient, byte[] sessionInfo)
-    {
-        var key = (RsaPublicBcpgKey)recipient.EncryptionKey.PublicKeyPacket.Key;
-        using var rsa = System.Security.Cryptography.RSA.Create(new RSAParameters
-        {
-            Modulus = key.Modulus.ToByteArrayUnsigned(),
-            Exponent = key.PublicExponent.ToByteArrayUnsigned(),
-        });
-        return PacketFraming.Mpi(rsa.Encrypt(sessionInfo, RSAEncryptionPadding.Pkcs1));
-    }
+    private static byte[] Rsa(RecipientKey recipient, byte[] sessionInfo) => PacketFraming.Mpi(recipient.EncryptWithRsa(sessionInfo));
 
     private static byte[] Ecdh(RecipientKey recipient, byte[] sessionInfo, SecureRandom random)
     {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 using Org.BouncyCastle.Crypto;
 
@@ -44,6 +46,32 @@ public sealed class RecipientKey
     internal AsymmetricKeyParameter EncryptionKeyParameters => _encryptionKeyParameters ??= EncryptionKey.GetKey();
 
     private AsymmetricKeyParameter? _encryptionKeyParameters;
+
+    private readonly Lock _rsaLock = new();
+    private RSA? _rsa;
+
+    /// <summary>
+    /// PKCS#1 v1.5 encryption to the RSA encryption key through OpenSSL. The key is imported once per certificate, not per
+    /// item: importing costs more than the encryption itself. Its native handle lives as long as this key, freed by its
+    /// SafeHandle once the key is collected; the lock because .NET does not promise that one RSA object is thread-safe.
+    /// </summary>
+    internal byte[] EncryptWithRsa(byte[] data)
+    {
+        lock (_rsaLock)
+        {
+            if (_rsa is null)
+            {
+                var key = (RsaPublicBcpgKey)EncryptionKey.PublicKeyPacket.Key;
+                _rsa = RSA.Create(new RSAParameters
+                {
+                    Modulus = key.Modulus.ToByteArrayUnsigned(),
+                    Exponent = key.PublicExponent.ToByteArrayUnsigned(),
+                });
+            }
+
+            return _rsa.Encrypt(data, RSAEncryptionPadding.Pkcs1);
+        }
+    }
 
     /// <summary>The certificate as binary OpenPGP, for storage; <see cref="RecipientKeyReader"/> reads it back.</summary>
     public byte[] GetEncoded() => Certificate.GetEncoded();
