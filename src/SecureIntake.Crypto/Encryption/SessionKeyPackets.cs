@@ -82,10 +82,7 @@ internal static class SessionKeyPackets
                 throw new InvalidOperationException("malformed Curve25519 public key");
             }
 
-            var ephemeral = new X25519PrivateKeyParameters(random);
-            sharedSecret = new byte[X25519PrivateKeyParameters.SecretSize];
-            ephemeral.GenerateSecret(new X25519PublicKeyParameters(recipientPoint, 1), sharedSecret, 0);
-            ephemeralPoint = [0x40, .. ephemeral.GeneratePublicKey().GetEncoded()];
+            (ephemeralPoint, sharedSecret) = X25519Agreement(recipientPoint.AsSpan(1), random);
         }
         else
         {
@@ -116,6 +113,33 @@ internal static class SessionKeyPackets
 
         var point = PacketFraming.Mpi(ephemeralPoint);
         return [.. point, (byte)wrapped.Length, .. wrapped];
+    }
+
+    /// <summary>A fresh ephemeral key's point (0x40 and the u-coordinate) and its shared secret with the recipient's key.</summary>
+    private static (byte[] EphemeralPoint, byte[] SharedSecret) X25519Agreement(ReadOnlySpan<byte> recipientKey, SecureRandom random)
+    {
+        var sharedSecret = new byte[X25519PrivateKeyParameters.SecretSize];
+        if (!OpenSslX25519.IsAvailable)
+        {
+            var ephemeral = new X25519PrivateKeyParameters(random);
+            ephemeral.GenerateSecret(new X25519PublicKeyParameters(recipientKey), sharedSecret, 0);
+            return ([0x40, .. ephemeral.GeneratePublicKey().GetEncoded()], sharedSecret);
+        }
+
+        Span<byte> ephemeralPrivate = stackalloc byte[OpenSslX25519.KeyBytes];
+        var ephemeralPoint = new byte[1 + OpenSslX25519.KeyBytes];
+        ephemeralPoint[0] = 0x40;
+        try
+        {
+            random.NextBytes(ephemeralPrivate);
+            OpenSslX25519.Agree(ephemeralPrivate, recipientKey, ephemeralPoint.AsSpan(1), sharedSecret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ephemeralPrivate);
+        }
+
+        return (ephemeralPoint, sharedSecret);
     }
 
     /// <summary>RFC 6637 section 8: pad to a multiple of 8 octets, each pad octet holding the pad length.</summary>
