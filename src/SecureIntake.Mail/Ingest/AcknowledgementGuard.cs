@@ -41,15 +41,9 @@ public sealed class AcknowledgementGuard(IOptions<MailOptions> options, MailKeys
     /// The address an acknowledgement would go to (Reply-To, else From), judged from the message's headers; null
     /// when the message is automatic, list or bounce mail, has a null return path, or names no usable address.
     /// </summary>
-    internal static string? Addressee(ReadOnlySpan<byte> start)
+    internal static string? Addressee(HeaderList? headers)
     {
-        HeaderList headers;
-        try
-        {
-            using var stream = new MemoryStream(start.ToArray(), writable: false);
-            headers = HeaderList.Load(stream);
-        }
-        catch (FormatException)
+        if (headers is null)
         {
             return null;
         }

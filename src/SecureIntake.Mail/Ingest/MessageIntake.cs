@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using MimeKit;
 using SecureIntake.Core.Intake;
 
 namespace SecureIntake.Mail.Ingest;
@@ -30,15 +32,14 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         Func<byte[], Task<bool>>? isTakenIn, Func<byte[], MailOrigin>? origin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(raw);
-        var start = new byte[InspectedBytes];
-        var startLength = await ReadStartAsync(raw, start, cancellationToken).ConfigureAwait(false);
+        using var start = await MessageStart.ReadAsync(raw, cancellationToken).ConfigureAwait(false);
         await using var draft = await intake.StartAsync(desk, "mail", cancellationToken).ConfigureAwait(false);
         // Keyed: a plain hash in the ledger would let anyone holding a copy of an email confirm it arrived here. The pipe
         // keeps no ledger row, and so needs no key.
         using var hash = isTakenIn is null && origin is null
             ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256)
             : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
-        var (sender, overSizeLimit) = await WriteAsync(draft, start, startLength, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
+        var (sender, overSizeLimit) = await WriteAsync(draft, start, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
 
         var digest = hash.GetHashAndReset();
         if (isTakenIn is not null && await isTakenIn(digest).ConfigureAwait(false))
@@ -64,13 +65,12 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
     {
         ArgumentNullException.ThrowIfNull(raw);
         ArgumentNullException.ThrowIfNull(batch);
-        var start = new byte[InspectedBytes];
-        var startLength = await ReadStartAsync(raw, start, cancellationToken).ConfigureAwait(false);
+        using var start = await MessageStart.ReadAsync(raw, cancellationToken).ConfigureAwait(false);
         var draft = batch.Start();
         try
         {
             using var hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
-            var (sender, overSizeLimit) = await WriteAsync(draft, start, startLength, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
+            var (sender, overSizeLimit) = await WriteAsync(draft, start, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
             await batch.AddManifestAsync(draft, cancellationToken).ConfigureAwait(false);
             return new BatchedMessage(draft, hash.GetHashAndReset(), sender, overSizeLimit);
         }
@@ -81,22 +81,83 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         }
     }
 
-    private static async Task<int> ReadStartAsync(Stream raw, byte[] start, CancellationToken cancellationToken)
-    {
-        var startLength = await raw.ReadAtLeastAsync(start, start.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return startLength == 0 ? throw new MessageRefusedException("the message is empty") : startLength;
-    }
-
-    /// <summary>The whole message into the draft's email item, hashed on the way; returns who an acknowledgement would go to.</summary>
-    private static async Task<(string? Sender, bool OverSizeLimit)> WriteAsync(SubmissionDraft draft, byte[] start, int startLength, Stream raw,
+    /// <summary>
+    /// The whole message into the draft's email item, hashed on the way; returns who an acknowledgement would go to. The
+    /// headers are parsed once, from the start in memory, for both questions asked of them.
+    /// </summary>
+    private static async Task<(string? Sender, bool OverSizeLimit)> WriteAsync(SubmissionDraft draft, MessageStart start, Stream raw,
         IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
     {
-        var content = new CountingStream(new ConcatenatedStream(start.AsMemory(0, startLength), raw), hash);
-        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(start.AsSpan(0, startLength)))
+        var headers = start.ReadHeaders();
+        var content = new CountingStream(new ConcatenatedStream(start.Bytes, raw), hash);
+        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(headers, start.Bytes.Span))
             .ConfigureAwait(false);
-        var sender = AcknowledgementGuard.Addressee(start.AsSpan(0, startLength));
-        CryptographicOperations.ZeroMemory(start);
-        return (sender, content.Position > maxBytes);
+        return (AcknowledgementGuard.Addressee(headers), content.Position > maxBytes);
+    }
+
+    /// <summary>The first bytes of a message, read for inspection into pooled memory that is zeroed when given back.</summary>
+    private sealed class MessageStart : IDisposable
+    {
+        private byte[] _buffer;
+        private readonly int _length;
+
+        private MessageStart(byte[] buffer, int length)
+        {
+            _buffer = buffer;
+            _length = length;
+        }
+
+        public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, _length);
+
+        /// <exception cref="MessageRefusedException">The message is empty.</exception>
+        public static async Task<MessageStart> ReadAsync(Stream raw, CancellationToken cancellationToken)
+        {
+            // Disposed on every way out; a success hands its buffer on first, a failure zeroes whatever the read left in it.
+            var start = new MessageStart(ArrayPool<byte>.Shared.Rent(InspectedBytes), 0);
+            try
+            {
+                var length = await raw.ReadAtLeastAsync(start._buffer.AsMemory(0, InspectedBytes), InspectedBytes, throwOnEndOfStream: false, cancellationToken)
+                    .ConfigureAwait(false);
+                return length == 0 ? throw new MessageRefusedException("the message is empty") : new MessageStart(start.TakeBuffer(), length);
+            }
+            finally
+            {
+                start.Dispose();
+            }
+        }
+
+        /// <summary>The headers as MimeKit reads them, or null when they are malformed (the message is still kept raw).</summary>
+        public HeaderList? ReadHeaders()
+        {
+            try
+            {
+                using var stream = new MemoryStream(_buffer, 0, _length, writable: false);
+                return HeaderList.Load(stream);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        private byte[] TakeBuffer()
+        {
+            var buffer = _buffer;
+            _buffer = [];
+            return buffer;
+        }
+
+        public void Dispose()
+        {
+            if (_buffer.Length == 0)
+            {
+                return;
+            }
+
+            CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, InspectedBytes));
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     /// <summary>Hashes and counts what passes through.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using MimeKit;
 
 namespace SecureIntake.Mail.Ingest;
@@ -13,24 +12,18 @@ internal static class SenderEncryption
     public const string PgpMime = "sender encrypted it (PGP/MIME)";
     public const string InlinePgp = "sender encrypted it (inline PGP)";
 
-    public static string? Detect(ReadOnlySpan<byte> start)
+    /// <param name="headers">The message's headers, or null when they could not be parsed (kept raw, just not marked PGP/MIME).</param>
+    /// <param name="start">The first bytes of the raw message.</param>
+    public static string? Detect(HeaderList? headers, ReadOnlySpan<byte> start)
     {
-        try
+        if (headers?[HeaderId.ContentType] is { } value && ContentType.TryParse(value, out var type)
+            && type.IsMimeType("multipart", "encrypted")
+            && string.Equals(type.Parameters["protocol"], "application/pgp-encrypted", StringComparison.OrdinalIgnoreCase))
         {
-            using var stream = new MemoryStream(start.ToArray(), writable: false);
-            var headers = HeaderList.Load(stream);
-            if (headers[HeaderId.ContentType] is { } value && ContentType.TryParse(value, out var type)
-                && type.IsMimeType("multipart", "encrypted")
-                && string.Equals(type.Parameters["protocol"], "application/pgp-encrypted", StringComparison.OrdinalIgnoreCase))
-            {
-                return PgpMime;
-            }
-        }
-        catch (FormatException)
-        {
-            // Malformed headers: kept raw, just not marked.
+            return PgpMime;
         }
 
-        return Encoding.Latin1.GetString(start).Contains("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal) ? InlinePgp : null;
+        // Searched as bytes: the armor line is ASCII whatever the message's charset.
+        return start.IndexOf("-----BEGIN PGP MESSAGE-----"u8) >= 0 ? InlinePgp : null;
     }
 }
