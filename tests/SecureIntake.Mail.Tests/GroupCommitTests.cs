@@ -65,7 +65,9 @@ public sealed class GroupCommitTests : IAsyncLifetime
             File.Move(blob, Path.Combine(_bed.BlobDirectory, Path.GetFileName(blob)));
         }
 
-        Assert.Equal(100, left.Length); // the first batch: 50 emails and their manifests
+        // The first batch (50 emails and their manifests), and whatever of the next batch was written meanwhile: it is fetched
+        // and encrypted while the first one commits, and a crash leaves its blobs as orphans too.
+        Assert.InRange(left.Length, 100, 110);
         Assert.Equal(MessageCount, await _dovecot.CountAsync());
         Assert.Equal(0L, await SubmissionsAsync());
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using SecureIntake.Core.Intake;
 using SecureIntake.Crypto.Encryption;
 using SecureIntake.Crypto.Keys;
@@ -37,17 +39,24 @@ public static class EncryptedBlobs
         try
         {
             long plaintextBytes = 0;
-            await using (var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false))
+            // Plaintext passes through this buffer: pooled, and zeroed before it goes back.
+            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+            try
             {
-                var buffer = new byte[CopyBufferBytes];
+                await using var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false);
                 int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     plaintextBytes += read;
                 }
 
                 await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(buffer.AsSpan(0, CopyBufferBytes));
+                ArrayPool<byte>.Shared.Return(buffer);
             }
 
             return new SealedBlob(blob.Id, plaintextBytes, await blob.SealAsync(cancellationToken).ConfigureAwait(false));

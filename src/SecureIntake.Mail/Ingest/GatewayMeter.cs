@@ -10,8 +10,15 @@ public enum GatewayPhase
 
     /// <summary>Waiting, after the FETCH, for the last messages' encryption.</summary>
     EncryptAndWrite,
+
+    /// <summary>Making a batch's blobs durable; it overlaps the next batch's fetch.</summary>
     Fsync,
+
+    /// <summary>A batch's transaction (and its lookup of copies); it overlaps the next batch's fetch.</summary>
     Commit,
+
+    /// <summary>Waiting, after a fetch, for the previous batch's commit to end.</summary>
+    CommitWait,
     Expunge,
 }
 

@@ -39,6 +39,8 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     /// <summary>For crash tests: called at each step of a batch; a hook that throws or never returns stops the pass right there.</summary>
     internal Func<BatchStep, Task>? StepReached { get; set; }
 
+    private GatewayMeter Meter => meter;
+
     /// <summary>Whether the last pass found another gateway draining the mailbox and left it to that one.</summary>
     internal bool LockedOut { get; private set; }
 
@@ -104,69 +106,167 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             await ForgetAsync(mailbox, validity, leftOver, cancellationToken).ConfigureAwait(false);
         }
 
-        var taken = 0;
-        var toRemove = new List<UniqueId>();
-        var batch = new List<UniqueId>();
-        long batchBytes = 0;
-        var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
-        foreach (var message in messages.Where(m => !leftOver.Contains(m.UniqueId)).OrderBy(m => m.UniqueId.Id))
+        var pipeline = new BatchPipeline(this, client, folder, mailbox, validity);
+        try
         {
-            if (message.Size > _options.MaxMessageBytes)
+            var batch = new List<UniqueId>();
+            long batchBytes = 0;
+            var messages = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken).ConfigureAwait(false);
+            foreach (var message in messages.Where(m => !leftOver.Contains(m.UniqueId)).OrderBy(m => m.UniqueId.Id))
             {
-                await QuarantineAsync(client, folder, message.UniqueId, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            batch.Add(message.UniqueId);
-            batchBytes += message.Size ?? 0;
-            if (batch.Count >= BatchMessages || batchBytes >= BatchBytes)
-            {
-                taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
-                batch.Clear();
-                if (toRemove.Count >= RemovalBatch)
+                if (message.Size > _options.MaxMessageBytes)
                 {
-                    await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
+                    await QuarantineAsync(client, folder, message.UniqueId, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                batchBytes = 0;
+                batch.Add(message.UniqueId);
+                batchBytes += message.Size ?? 0;
+                if (batch.Count >= BatchMessages || batchBytes >= BatchBytes)
+                {
+                    await pipeline.TakeInAsync([.. batch], cancellationToken).ConfigureAwait(false);
+                    batch.Clear();
+                    batchBytes = 0;
+                }
             }
-        }
 
-        if (batch.Count > 0)
+            if (batch.Count > 0)
+            {
+                await pipeline.TakeInAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+
+            await pipeline.FinishAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
         {
-            taken += await TakeInAsync(client, folder, mailbox, validity, batch, toRemove, cancellationToken).ConfigureAwait(false);
+            await pipeline.DisposeAsync().ConfigureAwait(false);
         }
-
-        await RemoveAndForgetAsync(client, folder, mailbox, validity, toRemove, cancellationToken).ConfigureAwait(false);
 
         // Rows whose message is gone (removed before a crash could forget them, or renumbered and seen above).
         await ledger.ForgetMailboxAsync(mailbox, cancellationToken).ConfigureAwait(false);
-        return taken;
+        return pipeline.Taken;
     }
 
     /// <summary>
-    /// One group commit: the batch's messages fetched in one command, each encrypted into its blobs (email and manifest) on
-    /// another core while the next is read; the blobs made durable together; one transaction for all their submissions and
-    /// ledger rows (copies of a message already in get a ledger row naming that submission, so a crash before the removal
-    /// cannot let them in later); then their UIDs join the next removal. Acknowledgements and desk marks only for what was
-    /// committed, after the commit.
+    /// Batches in a pipeline of two: while one batch commits (its blobs fsynced, then one transaction), the next is fetched
+    /// and encrypted on the IMAP connection. Commits still go one after another, each after the one before it, so copies
+    /// are still found in the ledger; what reaches the mail server (removals, quarantine) still follows its batch's commit.
     /// </summary>
-    private async Task<int> TakeInAsync(ImapClient client, ImapFolder folder, string mailbox, long validity, List<UniqueId> uids, List<UniqueId> toRemove,
-        CancellationToken cancellationToken)
+    private sealed class BatchPipeline(ImapGateway gateway, ImapClient client, ImapFolder folder, string mailbox, long validity) : IAsyncDisposable
     {
-        List<(UniqueId Uid, BatchedMessage Message)> arrived;
-        List<UniqueId> empty;
-        await using (var batch = await intakeService.StartBatchAsync(_options.Desk, "mail", cancellationToken).ConfigureAwait(false))
-        {
-            (arrived, empty) = await FetchAndEncryptAsync(folder, uids, batch, cancellationToken).ConfigureAwait(false);
+        private readonly List<UniqueId> _toRemove = [];
+        private Task<CommittedBatch>? _committing;
 
-            // Copies: of a message stored before from this mailbox (renumbered), or of one earlier in this batch.
+        public int Taken { get; private set; }
+
+        /// <summary>Fetches and encrypts a batch while the one before commits, then leaves this one committing.</summary>
+        public async Task TakeInAsync(List<UniqueId> uids, CancellationToken cancellationToken)
+        {
+            var fetched = await gateway.FetchBatchAsync(folder, uids, cancellationToken).ConfigureAwait(false);
+            CommittedBatch? previous;
+            try
+            {
+                previous = await WaitForCommitAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await fetched.Batch.DisposeAsync().ConfigureAwait(false); // never committed: its blobs go
+                throw;
+            }
+
+            _committing = gateway.CommitBatchAsync(mailbox, validity, fetched, cancellationToken);
+            if (previous is not null)
+            {
+                await AfterCommitAsync(previous, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Waits for the last commit, then removes everything committed from the server.</summary>
+        public async Task FinishAsync(CancellationToken cancellationToken)
+        {
+            if (await WaitForCommitAsync().ConfigureAwait(false) is { } last)
+            {
+                await AfterCommitAsync(last, cancellationToken).ConfigureAwait(false);
+            }
+
+            await gateway.RemoveAndForgetAsync(client, folder, mailbox, validity, _toRemove, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>On a failure, a commit still under way is let finish (or fail) before the pass ends; its own failure is not the one reported.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (_committing is { } committing)
+            {
+                _committing = null;
+                await committing.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+
+        private async Task<CommittedBatch?> WaitForCommitAsync()
+        {
+            if (_committing is not { } committing)
+            {
+                return null;
+            }
+
+            var waiting = Stopwatch.GetTimestamp();
+            try
+            {
+                return await committing.ConfigureAwait(false);
+            }
+            finally
+            {
+                _committing = null;
+                gateway.Meter.Add(GatewayPhase.CommitWait, Stopwatch.GetTimestamp() - waiting);
+            }
+        }
+
+        private async Task AfterCommitAsync(CommittedBatch committed, CancellationToken cancellationToken)
+        {
+            Taken += await gateway.AfterCommitAsync(client, folder, committed, _toRemove, cancellationToken).ConfigureAwait(false);
+            if (_toRemove.Count >= RemovalBatch)
+            {
+                await gateway.RemoveAndForgetAsync(client, folder, mailbox, validity, _toRemove, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A batch fetched and encrypted into blobs that are not yet durable, nothing committed.</summary>
+    private sealed record FetchedBatch(IntakeBatch Batch, List<UniqueId> Uids, List<(UniqueId Uid, BatchedMessage Message)> Arrived, List<UniqueId> Empty);
+
+    /// <summary>A committed batch: what it kept (copies left out) and the empty messages to set aside.</summary>
+    private sealed record CommittedBatch(List<UniqueId> Uids, List<(UniqueId Uid, BatchedMessage Message)> Kept, List<UniqueId> Empty);
+
+    private async Task<FetchedBatch> FetchBatchAsync(ImapFolder folder, List<UniqueId> uids, CancellationToken cancellationToken)
+    {
+        var batch = await intakeService.StartBatchAsync(_options.Desk, "mail", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (arrived, empty) = await FetchAndEncryptAsync(folder, uids, batch, cancellationToken).ConfigureAwait(false);
+            return new FetchedBatch(batch, uids, arrived, empty);
+        }
+        catch
+        {
+            await batch.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One group commit, owning the batch: copies (of a message stored before from this mailbox, or of one earlier in this
+    /// batch) left out with a ledger row naming the submission they copy, so a crash before the removal cannot let them in
+    /// later; the blobs made durable together; one transaction for all the submissions and ledger rows.
+    /// </summary>
+    private async Task<CommittedBatch> CommitBatchAsync(string mailbox, long validity, FetchedBatch fetched, CancellationToken cancellationToken)
+    {
+        var kept = new List<(UniqueId Uid, BatchedMessage Message)>();
+        await using (var batch = fetched.Batch)
+        {
             var phase = Stopwatch.GetTimestamp();
-            var storedBefore = await ledger.SubmissionsByDigestAsync(mailbox, arrived.Select(a => a.Message.Digest).ToList(), cancellationToken)
+            var storedBefore = await ledger.SubmissionsByDigestAsync(mailbox, fetched.Arrived.Select(a => a.Message.Digest).ToList(), cancellationToken)
                 .ConfigureAwait(false);
             var inThisBatch = new Dictionary<string, Guid>(StringComparer.Ordinal);
-            var kept = new List<(UniqueId Uid, BatchedMessage Message)>();
-            foreach (var (uid, message) in arrived)
+            foreach (var (uid, message) in fetched.Arrived)
             {
                 var origin = new MailOrigin(mailbox, validity, uid.Id, message.Digest);
                 var key = Convert.ToHexString(message.Digest);
@@ -189,19 +289,26 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
             await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
             meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
-            arrived = kept;
         }
 
         await StepAsync(BatchStep.Committed).ConfigureAwait(false);
+        return new CommittedBatch(fetched.Uids, kept, fetched.Empty);
+    }
 
-        // Removed from here on: every message of the batch is committed, or a copy of one that is, with its ledger row.
-        toRemove.AddRange(uids.Except(empty));
-        foreach (var uid in empty)
+    /// <summary>
+    /// What follows a batch's commit: its UIDs join the next removal (every message of it is committed, or a copy of one that
+    /// is, with its ledger row), empty messages are set aside, and acknowledgements and desk marks go out for what was kept.
+    /// </summary>
+    private async Task<int> AfterCommitAsync(ImapClient client, ImapFolder folder, CommittedBatch committed, List<UniqueId> toRemove,
+        CancellationToken cancellationToken)
+    {
+        toRemove.AddRange(committed.Uids.Except(committed.Empty));
+        foreach (var uid in committed.Empty)
         {
             await QuarantineAsync(client, folder, uid, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var (_, message) in arrived)
+        foreach (var (_, message) in committed.Kept)
         {
             if (message.OverSizeLimit)
             {
@@ -213,8 +320,8 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             await acknowledgements.SendAsync(result, cancellationToken).ConfigureAwait(false);
         }
 
-        meter.CountMessages(arrived.Count);
-        return arrived.Count;
+        meter.CountMessages(committed.Kept.Count);
+        return committed.Kept.Count;
     }
 
     /// <summary>
