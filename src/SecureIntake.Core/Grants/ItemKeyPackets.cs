@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Storage;
+using SecureIntake.Core.Triage;
 using SecureIntake.Crypto.Grants;
 
 namespace SecureIntake.Core.Grants;
@@ -77,6 +78,25 @@ public sealed partial class ItemKeyPackets(NpgsqlDataSource dataSource, BlobStor
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The key packets of one item as the desk lists it, read from the front of its blob only (nothing is decrypted), or
+    /// null when the blob is missing, shorter than its row says, unreadable or does not start with key packets: a page
+    /// listing who can read a submission says so for that item instead of failing as a whole.
+    /// </summary>
+    public async Task<IReadOnlyList<KeyPacket>?> TryReadAsync(SubmissionItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (packets, _) = await ReadLeadingAsync(new StoredItem(item.Id, item.BlobId, item.CiphertextBytes), cancellationToken).ConfigureAwait(false);
+            return packets;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or GrantRefusedException)
+        {
+            LogUnreadable(logger, item.Id, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Adds <paramref name="upload"/> (key packets and nothing else, each for a key not yet there) to the item.</summary>
@@ -252,4 +272,7 @@ public sealed partial class ItemKeyPackets(NpgsqlDataSource dataSource, BlobStor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Item {Item} lost one key packet (revoked)")]
     private static partial void LogRevoked(ILogger logger, Guid item);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The key packets of item {Item} could not be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, Guid item, string reason);
 }

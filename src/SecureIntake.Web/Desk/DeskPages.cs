@@ -34,8 +34,10 @@ internal sealed class DeskPages(IOptions<WebOptions> web, DeskText text, IHttpCo
         IReadOnlyList<string> keyWarnings) =>
         new(DeskQueuePage.Create(new QueueModel(Language, editor, formToken, page, filter, colleagues, desks, keyWarnings)));
 
-    public HtmlPage Submission(Editor editor, string formToken, SubmissionDetails details, IReadOnlyList<Editor> editors, string? message) =>
-        new(DeskSubmissionPage.Create(new SubmissionModel(Language, editor, formToken, details, [.. editors.Where(e => !e.Disabled).Select(e => e.Name)], message)));
+    public HtmlPage Submission(Editor editor, string formToken, SubmissionDetails details, IReadOnlyList<ItemReadersView> readers, IReadOnlyList<Editor> editors,
+        string? message) =>
+        new(DeskSubmissionPage.Create(new SubmissionModel(Language, editor, formToken, details, readers, [.. editors.Where(e => !e.Disabled).Select(e => e.Name)],
+            message)));
 
     public HtmlPage Audit(Editor editor, string formToken, IReadOnlyList<LoggedEntry> entries, int page) =>
         new(DeskAuditPage.Create(new AuditModel(Language, editor, formToken, entries, page, entries.Count == AuditLog.PageSize)));

@@ -5,12 +5,14 @@ using Microsoft.AspNetCore.Routing;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Blobs;
 using SecureIntake.Core.Editors;
+using SecureIntake.Core.Grants;
 using SecureIntake.Core.Intake;
 using SecureIntake.Core.Recipients;
 using SecureIntake.Core.Replies;
 using SecureIntake.Core.Triage;
 using SecureIntake.Web.Desk.Access;
 using SecureIntake.Web.Pages;
+using SecureIntake.Web.Pages.Desk;
 
 namespace SecureIntake.Web.Desk;
 
@@ -37,7 +39,7 @@ internal static class SubmissionEndpoints
     }
 
     private static async Task<HtmlPage> SubmissionAsync(Guid id, string? done, DeskUser user, TriageActions actions, TriageListing queue, EditorStore editors,
-        DeskPages pages, CancellationToken cancellationToken)
+        ItemKeyPackets keyPackets, ItemReaders readers, DeskPages pages, CancellationToken cancellationToken)
     {
         if (await actions.DetailsAsync(user.Scope, id, queue, cancellationToken) is not { } details)
         {
@@ -48,7 +50,26 @@ internal static class SubmissionEndpoints
         // Only those who may be given it: members of its desk, and admins.
         var assignable = (await actions.AssignableAsync(user.Scope, id, cancellationToken)).ToHashSet(StringComparer.Ordinal);
         var editorList = (await editors.ListAsync(cancellationToken)).Where(e => assignable.Contains(e.Name)).ToList();
-        return pages.Submission(user.Editor, user.FormToken, details, editorList, QueueQuery.Blank(done));
+        var whoCanRead = await WhoCanReadAsync(details, keyPackets, readers, cancellationToken);
+        return pages.Submission(user.Editor, user.FormToken, details, whoCanRead, editorList, QueueQuery.Blank(done));
+    }
+
+    /// <summary>
+    /// The keys each item's key packets are for, named where the server knows the key. Only the front of each blob is
+    /// read and nothing is decrypted; an item whose packets cannot be read is listed as such, and the page still shows.
+    /// </summary>
+    private static async Task<IReadOnlyList<ItemReadersView>> WhoCanReadAsync(SubmissionDetails details, ItemKeyPackets keyPackets, ItemReaders readers,
+        CancellationToken cancellationToken)
+    {
+        var known = await readers.KnownKeysAsync(cancellationToken);
+        var views = new List<ItemReadersView>(details.Items.Count);
+        foreach (var item in details.Items)
+        {
+            var packets = await keyPackets.TryReadAsync(item, cancellationToken);
+            views.Add(new ItemReadersView(item.Id, packets?.Select(p => known.Describe(p.KeyId)).ToList()));
+        }
+
+        return views;
     }
 
     private static async Task<IResult> DownloadItemAsync(Guid id, Guid item, DeskUser user, TriageActions actions, TriageListing queue, BlobStore blobs, AuditLog audit,

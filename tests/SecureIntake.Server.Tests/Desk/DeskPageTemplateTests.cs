@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SecureIntake.Contracts;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Triage;
 using SecureIntake.Crypto.Keys;
@@ -39,6 +40,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         var queue = await RenderAsync(Pages.Queue(Alice, "token", new QueuePage([row], 1, 1, 1), new QueueFilter(Tag: Hostile), [Alice.Name], [Hostile], [Hostile]));
         var submission = await RenderAsync(Pages.Submission(Alice, "token", new SubmissionDetails(row, [],
             [new(DateTimeOffset.UnixEpoch, Hostile, null, null, Hostile), new(DateTimeOffset.UnixEpoch, Hostile, SubmissionEvent.TagAdded, Hostile, null)], true),
+            [new ItemReadersView(Guid.NewGuid(), [new KeyReader("0123456789ABCDEF", "0123456789ABCDEF0123456789ABCDEF01234567", Hostile)])],
             [Alice with { Name = Hostile }], Hostile));
 
         foreach (var page in new[] { queue, submission })
@@ -90,7 +92,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         HtmlPage[] pages =
         [
             Pages.Queue(Alice, "tok-1", new QueuePage([row], 1, 1, 1), new QueueFilter(), [Alice.Name], ["default"], []),
-            Pages.Submission(Alice, "tok-1", new SubmissionDetails(row, [], [], false), [Alice], null),
+            Pages.Submission(Alice, "tok-1", new SubmissionDetails(row, [], [], false), [], [Alice], null),
             Pages.Audit(Alice, "tok-1", [], 1),
             new HtmlPage(DeskAdminPage.Create(new AdminModel(Pages.Language, Alice, "tok-1", [Alice], [], [("default", 90)], null, null,
                 new Dictionary<string, IReadOnlyList<string>>()))),
@@ -128,7 +130,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
     {
         var row = Row("default", []) with { Status = "verified", Priority = "high", Assignee = "bob" };
 
-        var page = await RenderAsync(Pages.Submission(Alice, "t", new SubmissionDetails(row, [], [], true), [Alice, Alice with { Name = "bob" }], null));
+        var page = await RenderAsync(Pages.Submission(Alice, "t", new SubmissionDetails(row, [], [], true), [], [Alice, Alice with { Name = "bob" }], null));
 
         var form = Regex.Match(page, "<form method=\"post\" action=\"/desk/submissions/[^\"]+/triage\".*?</form>", RegexOptions.Singleline).Value;
         Assert.Contains("<option value=\"\">nobody</option>", form, StringComparison.Ordinal);
@@ -161,7 +163,7 @@ public sealed partial class DeskPageTemplateTests : IDisposable
         SignedIn("ru");
         var row = Row("default", []) with { ReceivedAt = new DateTimeOffset(2026, 3, 9, 22, 5, 0, TimeSpan.FromHours(5)) };
 
-        var page = await RenderAsync(Pages.Submission(Alice, "t", new SubmissionDetails(row, [], [], true), [Alice], null));
+        var page = await RenderAsync(Pages.Submission(Alice, "t", new SubmissionDetails(row, [], [], true), [], [Alice], null));
 
         Assert.Contains("<h1>Сообщение получено 09.03.2026 17:05 UTC</h1>", page, StringComparison.Ordinal);
     }

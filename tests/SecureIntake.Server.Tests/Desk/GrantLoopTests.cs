@@ -1,9 +1,4 @@
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using SecureIntake.Server.Tests.Witness;
 using SecureIntake.Testing;
 
 namespace SecureIntake.Server.Tests.Desk;
@@ -14,11 +9,9 @@ namespace SecureIntake.Server.Tests.Desk;
 /// </summary>
 public sealed class GrantLoopTests(DeskService desk) : IClassFixture<DeskService>, IDisposable
 {
-    private static string DeskTool => Path.Combine(AppContext.BaseDirectory, "secureintake-desk.dll");
+    private readonly GrantSteps _steps = new(desk, "si-grant-loop-");
 
-    private readonly TemporaryDirectory _work = new("si-grant-loop-");
-
-    public void Dispose() => _work.Dispose();
+    public void Dispose() => _steps.Dispose();
 
     [Fact]
     public async Task A_granted_key_opens_every_item_with_gpg_and_sq_and_a_revoked_one_no_longer_does()
@@ -29,7 +22,7 @@ public sealed class GrantLoopTests(DeskService desk) : IClassFixture<DeskService
         using var browser = await desk.SignedInBrowserAsync("granter", secret);
         var session = await LoginAsync("granter", secret);
         using var lawyer = new GnuPgHome();
-        var lawyerKey = await NewKeyAsync(lawyer, "<lawyer@newsroom.invalid>");
+        var lawyerKey = await _steps.NewKeyAsync(lawyer, "<lawyer@newsroom.invalid>");
         var before = await ItemsAsync(browser, id, "before");
         foreach (var item in before.Values)
         {
@@ -89,54 +82,17 @@ public sealed class GrantLoopTests(DeskService desk) : IClassFixture<DeskService
         }
     }
 
-    private async Task<string> SubmitAsync(byte[] document)
-    {
-        using var witness = desk.NewWitnessBrowser();
-        var form = WitnessForms.Multipart(await WitnessForms.TokenAsync(witness, "/en/submit"), "For the lawyer to read.");
-        var file = new ByteArrayContent(document);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
-        form.Add(file, "files", "contract.pdf");
-        using var submitted = await witness.PostAsync(new Uri("/en/submit", UriKind.Relative), form);
-        Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
-        var id = await desk.ScalarAsync<Guid>("SELECT id FROM submissions ORDER BY received_at DESC, id LIMIT 1");
-        return id.ToString("D");
-    }
-
-    private async Task<string> LoginAsync(string name, byte[] secret)
-    {
-        var session = _work.File($"{name}-session.json");
-        (await RunToolAsync($"{DeskService.Password}\n{desk.NextCode(name, secret)}\n", "login", "--server", desk.DeskAddress.ToString(), "--name", name,
-            "--session", session)).EnsureSuccess("secureintake-desk login");
-        return session;
-    }
-
-    /// <summary>Each item of the submission's archive as a file, by its name in the archive.</summary>
-    private async Task<Dictionary<string, string>> ItemsAsync(HttpClient browser, string id, string folder)
-    {
-        var path = _work.File($"{id}-{folder}");
-        using (var archive = new ZipArchive(await browser.GetStreamAsync(new Uri($"/desk/submissions/{id}/archive.zip", UriKind.Relative))))
-        {
-            archive.ExtractToDirectory(path);
-        }
-
-        return Directory.GetFiles(path, "*.gpg").ToDictionary(file => Path.GetFileName(file), file => file, StringComparer.Ordinal);
-    }
-
-    private async Task<(string File, string Fingerprint, byte[] Secret)> NewKeyAsync(GnuPgHome home, string userId)
-    {
-        var fingerprint = await home.GenerateAsync(userId, "ed25519", "cert,sign", "never");
-        await home.AddSubkeyAsync(fingerprint, "cv25519", "encr", "never");
-        var file = _work.File($"{fingerprint}.asc");
-        await File.WriteAllBytesAsync(file, await home.ExportPublicAsync(fingerprint));
-        return (file, fingerprint, await home.ExportSecretAsync(fingerprint));
-    }
-
     private static async Task<ToolResult> SqDecryptAsync(byte[] secretKey, string file)
     {
         using var sq = new Sequoia();
         return await sq.DecryptAsync(secretKey, file);
     }
 
-    private static Task<ToolResult> RunToolAsync(string input, params string[] arguments) =>
-        ExternalTool.RunAsync("dotnet", [DeskTool, .. arguments], Encoding.UTF8.GetBytes(input));
+    private Task<string> SubmitAsync(byte[] document) => _steps.SubmitAsync(document);
+
+    private Task<string> LoginAsync(string name, byte[] secret) => _steps.LoginAsync(name, secret);
+
+    private Task<Dictionary<string, string>> ItemsAsync(HttpClient browser, string id, string folder) => _steps.ItemsAsync(browser, id, folder);
+
+    private static Task<ToolResult> RunToolAsync(string input, params string[] arguments) => GrantSteps.RunToolAsync(input, arguments);
 }

@@ -1,3 +1,4 @@
+using SecureIntake.Contracts;
 using SecureIntake.Core.Audit;
 using SecureIntake.Core.Editors;
 using SecureIntake.Core.Recipients;
@@ -19,9 +20,13 @@ public sealed record SignInModel(Language Language, string SignInToken, string? 
 public sealed record QueueModel(Language Language, Editor Editor, string FormToken, QueuePage Page, QueueFilter Filter, IReadOnlyList<string> Editors,
     IReadOnlyList<string> Desks, IReadOnlyList<string> Warnings) : DeskModel(Language, Editor, FormToken);
 
+/// <param name="Readers">Who can read each item, in the order of the details' items.</param>
 /// <param name="Assignable">The editors a submission can be given to: the active members of its desk, and admins.</param>
-public sealed record SubmissionModel(Language Language, Editor Editor, string FormToken, SubmissionDetails Details, IReadOnlyList<string> Assignable,
-    string? Message) : DeskModel(Language, Editor, FormToken);
+public sealed record SubmissionModel(Language Language, Editor Editor, string FormToken, SubmissionDetails Details, IReadOnlyList<ItemReadersView> Readers,
+    IReadOnlyList<string> Assignable, string? Message) : DeskModel(Language, Editor, FormToken);
+
+/// <summary>Who can open one item: the key of each of its key packets, or null when its key packets could not be read.</summary>
+public sealed record ItemReadersView(Guid ItemId, IReadOnlyList<KeyReader>? Readers);
 
 public sealed record AuditModel(Language Language, Editor Editor, string FormToken, IReadOnlyList<LoggedEntry> Entries, int Page, bool HasOlder)
     : DeskModel(Language, Editor, FormToken);
