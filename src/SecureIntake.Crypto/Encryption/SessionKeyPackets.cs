@@ -95,7 +95,7 @@ internal static class SessionKeyPackets
             ephemeralPoint = ((ECPublicKeyParameters)pair.Public).Q.GetEncoded(false);
         }
 
-        var keyEncryptionKey = Rfc6637Utilities.CreateKey(key.PublicKeyPacket, sharedSecret);
+        var keyEncryptionKey = KeyEncryptionKey(recipient, ecdh, sharedSecret);
         var padded = Pkcs5Pad(sessionInfo);
         byte[] wrapped;
         try
@@ -113,6 +113,42 @@ internal static class SessionKeyPackets
 
         var point = PacketFraming.Mpi(ephemeralPoint);
         return [.. point, (byte)wrapped.Length, .. wrapped];
+    }
+
+    /// <summary>
+    /// RFC 6637 section 7: the KDF's hash over 00 00 00 01, the shared secret and the recipient's keying material, cut to
+    /// the key-wrap algorithm's key size. BouncyCastle's Rfc6637Utilities.CreateKey does the same but recomputes the
+    /// keying material, with the key's fingerprint, for every item.
+    /// </summary>
+    private static byte[] KeyEncryptionKey(RecipientKey recipient, ECDHPublicBcpgKey ecdh, byte[] sharedSecret)
+    {
+        var hash = ecdh.HashAlgorithm switch
+        {
+            HashAlgorithmTag.Sha256 => HashAlgorithmName.SHA256,
+            HashAlgorithmTag.Sha384 => HashAlgorithmName.SHA384,
+            HashAlgorithmTag.Sha512 => HashAlgorithmName.SHA512,
+            var other => throw new InvalidOperationException($"unsupported ECDH KDF hash {other}"),
+        };
+        var keyBytes = ecdh.SymmetricKeyAlgorithm switch
+        {
+            SymmetricKeyAlgorithmTag.Aes128 => 16,
+            SymmetricKeyAlgorithmTag.Aes192 => 24,
+            SymmetricKeyAlgorithmTag.Aes256 => 32,
+            var other => throw new InvalidOperationException($"unsupported ECDH key wrap algorithm {other}"),
+        };
+        using var kdf = IncrementalHash.CreateHash(hash);
+        kdf.AppendData([0, 0, 0, 1]);
+        kdf.AppendData(sharedSecret);
+        kdf.AppendData(recipient.EcdhKeyingMaterial);
+        var digest = kdf.GetHashAndReset();
+        try
+        {
+            return digest[..keyBytes];
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(digest);
+        }
     }
 
     /// <summary>A fresh ephemeral key's point (0x40 and the u-coordinate) and its shared secret with the recipient's key.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
@@ -47,31 +48,41 @@ public sealed class RecipientKey
 
     private AsymmetricKeyParameter? _encryptionKeyParameters;
 
-    private readonly Lock _rsaLock = new();
-    private RSA? _rsa;
+    // Imported RSA keys, one per thread that needs one at once: .NET does not promise that one RSA object is thread-safe,
+    // and a lock around one had the encrypting threads spinning on it for a seventh of their time.
+    private readonly ConcurrentBag<RSA> _rsaKeys = [];
 
     /// <summary>
-    /// PKCS#1 v1.5 encryption to the RSA encryption key through OpenSSL. The key is imported once per certificate, not per
-    /// item: importing costs more than the encryption itself. Its native handle lives as long as this key, freed by its
-    /// SafeHandle once the key is collected; the lock because .NET does not promise that one RSA object is thread-safe.
+    /// PKCS#1 v1.5 encryption to the RSA encryption key through OpenSSL. The key is imported once per certificate (and
+    /// thread at once), not per item: importing costs more than the encryption itself. The native handles live as long
+    /// as this key, freed by their SafeHandles once the key is collected.
     /// </summary>
     internal byte[] EncryptWithRsa(byte[] data)
     {
-        lock (_rsaLock)
+        if (!_rsaKeys.TryTake(out var rsa))
         {
-            if (_rsa is null)
+            var key = (RsaPublicBcpgKey)EncryptionKey.PublicKeyPacket.Key;
+            rsa = RSA.Create(new RSAParameters
             {
-                var key = (RsaPublicBcpgKey)EncryptionKey.PublicKeyPacket.Key;
-                _rsa = RSA.Create(new RSAParameters
-                {
-                    Modulus = key.Modulus.ToByteArrayUnsigned(),
-                    Exponent = key.PublicExponent.ToByteArrayUnsigned(),
-                });
-            }
+                Modulus = key.Modulus.ToByteArrayUnsigned(),
+                Exponent = key.PublicExponent.ToByteArrayUnsigned(),
+            });
+        }
 
-            return _rsa.Encrypt(data, RSAEncryptionPadding.Pkcs1);
+        try
+        {
+            return rsa.Encrypt(data, RSAEncryptionPadding.Pkcs1);
+        }
+        finally
+        {
+            _rsaKeys.Add(rsa);
         }
     }
+
+    /// <summary>The RFC 6637 key derivation's "Param" for this ECDH key (curve, algorithms, fingerprint), made once.</summary>
+    internal byte[] EcdhKeyingMaterial => _ecdhKeyingMaterial ??= Rfc6637Utilities.CreateUserKeyingMaterial(EncryptionKey.PublicKeyPacket);
+
+    private byte[]? _ecdhKeyingMaterial;
 
     /// <summary>The certificate as binary OpenPGP, for storage; <see cref="RecipientKeyReader"/> reads it back.</summary>
     public byte[] GetEncoded() => Certificate.GetEncoded();
