@@ -18,6 +18,9 @@ public sealed class GroupCommitTests : IAsyncLifetime
     // More than one batch (50): a crash in the first leaves a whole batch and some never fetched.
     private const int MessageCount = 55;
 
+    // More than the gateway removes at once (200), so that a removal runs while the pass still fetches.
+    private const int RemovalsWorth = 260;
+
     private MailTestBed _bed = null!;
     private DovecotServer _dovecot = null!;
 
@@ -120,6 +123,36 @@ public sealed class GroupCommitTests : IAsyncLifetime
         var committed = crashAt == BatchStep.Committed ? 50L : MessageCount;
         Assert.Equal(committed, await SubmissionsAsync());
         Assert.Equal(committed, await _bed.ScalarAsync<long>("SELECT count(*) FROM mail_messages"));
+
+        await RunAsync(null);
+        Assert.Equal(0, await _dovecot.CountAsync());
+        await AssertStoredExactlyOnceAsync(messages, orphans: 0);
+    }
+
+    [Fact]
+    public async Task More_than_one_removal_s_worth_is_taken_in_once_and_leaves_the_mailbox()
+    {
+        // Over 200: the first removal runs on a second connection while the pass still fetches and commits.
+        var messages = await DeliverAsync(RemovalsWorth);
+
+        await RunAsync(null);
+
+        Assert.Equal(0, await _dovecot.CountAsync());
+        await AssertStoredExactlyOnceAsync(messages, orphans: 0);
+    }
+
+    [Theory]
+    [InlineData(nameof(BatchStep.Flagged))]
+    [InlineData(nameof(BatchStep.Removed))]
+    public async Task A_crash_in_a_removal_beside_the_fetches_takes_no_message_in_twice(string step)
+    {
+        var crashAt = Enum.Parse<BatchStep>(step);
+        var messages = await DeliverAsync(RemovalsWorth);
+
+        var reached = 0;
+        await RunAsync(s => s == crashAt && Interlocked.Increment(ref reached) == 1 ? throw new SimulatedCrashException() : Task.CompletedTask);
+        // The first removal's 200 were committed before it began; later batches may have committed meanwhile.
+        Assert.InRange(await SubmissionsAsync(), 200L, RemovalsWorth);
 
         await RunAsync(null);
         Assert.Equal(0, await _dovecot.CountAsync());

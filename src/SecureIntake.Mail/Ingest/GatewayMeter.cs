@@ -19,7 +19,12 @@ public enum GatewayPhase
 
     /// <summary>Waiting, after a fetch, for the previous batch's commit to end.</summary>
     CommitWait,
+
+    /// <summary>Removing committed messages from the server (flag and expunge, or move); it overlaps the fetches but the last.</summary>
     Expunge,
+
+    /// <summary>Waiting for the previous removal to end before the next one starts.</summary>
+    RemovalWait,
 }
 
 /// <summary>Where a crash test may stop a batch.</summary>

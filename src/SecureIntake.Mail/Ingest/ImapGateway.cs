@@ -148,14 +148,19 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     }
 
     /// <summary>
-    /// Batches in a pipeline of two: while one batch commits (its blobs fsynced, then one transaction), the next is fetched
-    /// and encrypted on the IMAP connection. Commits still go one after another, each after the one before it, so copies
-    /// are still found in the ledger; what reaches the mail server (removals, quarantine) still follows its batch's commit.
+    /// Batches in a pipeline: while one batch commits (its blobs fsynced, then one transaction), the next is fetched and
+    /// encrypted on the IMAP connection, and committed messages are removed from the server on a second connection. Commits
+    /// still go one after another, each after the one before it, so copies are still found in the ledger; nothing is
+    /// removed from the server (or quarantined) before its batch is committed, and a removal's ledger rows are forgotten
+    /// only after the server confirmed it.
     /// </summary>
     private sealed class BatchPipeline(ImapGateway gateway, ImapClient client, ImapFolder folder, string mailbox, long validity) : IAsyncDisposable
     {
         private readonly List<UniqueId> _toRemove = [];
         private Task<CommittedBatch>? _committing;
+        private Task? _removing;
+        private ImapClient? _remover;
+        private ImapFolder? _removerFolder;
 
         public int Taken { get; private set; }
 
@@ -181,7 +186,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
         }
 
-        /// <summary>Waits for the last commit, then removes everything committed from the server.</summary>
+        /// <summary>Waits for the last commit and removal, then removes the rest of what was committed from the server.</summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
             if (await WaitForCommitAsync().ConfigureAwait(false) is { } last)
@@ -189,16 +194,38 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                 await AfterCommitAsync(last, cancellationToken).ConfigureAwait(false);
             }
 
+            await WaitForRemovalAsync().ConfigureAwait(false);
             await gateway.RemoveAndForgetAsync(client, folder, mailbox, validity, _toRemove, cancellationToken).ConfigureAwait(false);
         }
 
-        /// <summary>On a failure, a commit still under way is let finish (or fail) before the pass ends; its own failure is not the one reported.</summary>
+        /// <summary>
+        /// On a failure, a commit or removal still under way is let finish (or fail) before the pass ends; its own failure is
+        /// not the one reported. A removal cut short leaves ledger rows, and the next pass removes those messages first.
+        /// </summary>
         public async ValueTask DisposeAsync()
         {
-            if (_committing is { } committing)
+            foreach (var running in new Task?[] { _committing, _removing })
             {
-                _committing = null;
-                await committing.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+                if (running is not null)
+                {
+                    await running.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
+                        .ConfigureAwait(false);
+                }
+            }
+
+            (_committing, _removing) = (null, null);
+            if (_remover is not null)
+            {
+                using var remover = _remover;
+                _remover = null;
+                try
+                {
+                    await remover.DisconnectAsync(quit: true, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsMailServerProblem(e))
+                {
+                    // The pass is over either way; the server drops the connection on its own.
+                }
             }
         }
 
@@ -221,13 +248,60 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
         }
 
+        private async Task WaitForRemovalAsync()
+        {
+            if (_removing is not { } removing)
+            {
+                return;
+            }
+
+            var waiting = Stopwatch.GetTimestamp();
+            try
+            {
+                await removing.ConfigureAwait(false);
+            }
+            finally
+            {
+                _removing = null;
+                gateway.Meter.Add(GatewayPhase.RemovalWait, Stopwatch.GetTimestamp() - waiting);
+            }
+        }
+
         private async Task AfterCommitAsync(CommittedBatch committed, CancellationToken cancellationToken)
         {
             Taken += await gateway.AfterCommitAsync(client, folder, committed, _toRemove, cancellationToken).ConfigureAwait(false);
             if (_toRemove.Count >= RemovalBatch)
             {
-                await gateway.RemoveAndForgetAsync(client, folder, mailbox, validity, _toRemove, cancellationToken).ConfigureAwait(false);
+                // On the second connection, beside the next fetches; one removal at a time.
+                await WaitForRemovalAsync().ConfigureAwait(false);
+                var (remover, removerFolder) = await RemoverAsync(cancellationToken).ConfigureAwait(false);
+                List<UniqueId> removing = [.. _toRemove];
+                _toRemove.Clear();
+                _removing = gateway.RemoveAndForgetAsync(remover, removerFolder, mailbox, validity, removing, cancellationToken);
             }
+        }
+
+        /// <summary>The second connection, opened the first time a pass has enough to remove while it still fetches.</summary>
+        private async Task<(ImapClient Client, ImapFolder Folder)> RemoverAsync(CancellationToken cancellationToken)
+        {
+            if (_remover is null)
+            {
+                var remover = new ImapClient();
+                try
+                {
+                    await ConnectAsync(remover, gateway._options.Imap, cancellationToken).ConfigureAwait(false);
+                    var opened = (ImapFolder)await remover.GetFolderAsync(gateway._options.Imap.Folder, cancellationToken).ConfigureAwait(false);
+                    await opened.OpenAsync(FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
+                    (_remover, _removerFolder) = (remover, opened);
+                }
+                catch
+                {
+                    remover.Dispose();
+                    throw;
+                }
+            }
+
+            return (_remover, _removerFolder!);
         }
     }
 
