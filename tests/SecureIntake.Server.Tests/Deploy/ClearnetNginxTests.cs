@@ -69,6 +69,31 @@ public sealed class ClearnetNginxTests : IDisposable
         Assert.Single(config.Split('\n'), line => line.TrimStart().StartsWith("proxy_pass ", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_web_units_clearnet_drop_in_adds_the_listener_nginx_proxies_to_and_keeps_the_onion_socket()
+    {
+        var systemdAnalyze = ExternalTool.Require("systemd-analyze", "systemd");
+        // As installed: the unit, and the drop-in in its .d folder beside it (where verify looks for drop-ins too).
+        var program = _root.File("secureintake");
+        await File.WriteAllTextAsync(program, "#!/bin/sh\nexit 0\n");
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var unit = _root.File("secureintake-web.service");
+        await File.WriteAllTextAsync(unit, Fill(await File.ReadAllTextAsync(DeployFolder.File("systemd", "secureintake-web.service")),
+            ("/opt/secureintake/current/secureintake ", program + " ")));
+        var dropIns = Directory.CreateDirectory(_root.File("secureintake-web.service.d")).FullName;
+        File.Copy(DeployFolder.File("clearnet", "secureintake-web-clearnet.conf"), Path.Combine(dropIns, "clearnet.conf"));
+
+        var result = await ExternalTool.RunAsync(systemdAnalyze, ["verify", unit]);
+
+        Assert.True(result.ExitCode == 0 && result.OutputText.Length == 0 && result.Error.Length == 0,
+            $"systemd-analyze verify (exit {result.ExitCode}):\n{result.OutputText}{result.Error}");
+        var urls = File.ReadLines(Path.Combine(dropIns, "clearnet.conf")).Single(line => line.StartsWith("Environment=", StringComparison.Ordinal))
+            .Split('=', 3)[2].TrimEnd('"').Split(';');
+        var proxied = File.ReadLines(DeployFolder.File("clearnet", "nginx.conf")).Select(line => line.Trim())
+            .Single(line => line.StartsWith("proxy_pass ", StringComparison.Ordinal))["proxy_pass ".Length..].TrimEnd(';');
+        Assert.Equal(["http://unix:/run/secureintake/witness.sock", proxied], urls);
+    }
+
     public void Dispose() => _root.Dispose();
 
     // Debian installs nginx in /usr/sbin, which an ordinary user's PATH may lack.
