@@ -50,8 +50,11 @@ publish() {
     # The server's admin installs from the tarball alone: this guide, the units, Tor's and PostgreSQL's files.
     mkdir -p "$dir/deploy"
     cp -R "$repo/deploy/README.md" "$repo/deploy/appsettings.example.json" "$repo/deploy/postgres" "$repo/deploy/systemd" \
-      "$repo/deploy/tor" "$dir/deploy/"
+      "$repo/deploy/tor" "$repo/deploy/clearnet" "$dir/deploy/"
     cp -R "$repo/README.md" "$repo/docs" "$dir/"
+  else
+    # Editors make their desk client key on their own machines (deploy/README.md, "Letting an editor into the desk").
+    cp "$repo/deploy/tor/desk-client-key.sh" "$dir/"
   fi
   # Deterministic tarballs: the same build gives the same checksum, so anyone can compare two copies.
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work" -cf - "$name-$version-$rid" \

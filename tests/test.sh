@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test against the real parts (PostgreSQL, GnuPG, Sequoia, the argon2 reference tool, headless Chromium,
-# Dovecot, aiosmtpd, openssl, Tor, systemd-analyze, shellcheck). Installs what is missing from Debian's packages first
+# Dovecot, aiosmtpd, openssl, Tor, systemd-analyze, shellcheck, nginx). Installs what is missing from Debian's packages first
 # (as root, or through sudo), since tests never skip a missing part.
 # Extra arguments go to `dotnet test`, e.g. --filter "FullyQualifiedName~Crypto".
 set -euo pipefail
@@ -22,8 +22,10 @@ ldconfig -p 2>/dev/null | grep -q 'libgcrypt.so.20 ' || need+=(libgcrypt20)
 # The system python3's module, not whatever python3 comes first on PATH: SmtpSink runs /usr/bin/python3.
 [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null || need+=(openssl)
-# deploy/ is checked with the tools an admin's server runs: Tor, systemd's unit parser, shellcheck for its scripts.
+# deploy/ is checked with the tools an admin's server runs: Tor, systemd's unit parser, shellcheck for its scripts,
+# nginx for the clearnet example (the package's service is stopped again below: the test runs its own nginx -t).
 [ -x /usr/sbin/tor ] || command -v tor >/dev/null || need+=(tor)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v unshare >/dev/null || need+=(util-linux)
@@ -35,6 +37,11 @@ if ((${#need[@]})); then
   echo "==> installing ${need[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The package starts nginx on ports 80 and 443 (through its init script where systemd is not PID 1); the tests need
+  # only the binary, and a test machine should not serve a default site. Only the nginx installed just now is stopped.
+  if [[ " ${need[*]} " == *" nginx "* ]] && [ -s /run/nginx.pid ]; then
+    "${sudo[@]}" /usr/sbin/nginx -s quit || true
+  fi
 fi
 
 log=$(mktemp)

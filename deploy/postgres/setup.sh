@@ -7,7 +7,7 @@
 #     sign in as `secureintake`, with no password anywhere; every other user is refused by this rule.
 # Usage: deploy/postgres/setup.sh [--conf-dir DIR] [--host SOCKET-DIR] [--os-users "USER ..."]
 #   --conf-dir  where pg_hba.conf and pg_ident.conf are (default: the newest /etc/postgresql/*/main)
-#   --host      PostgreSQL's socket directory (default: /var/run/postgresql)
+#   --host      PostgreSQL's socket directory (default: /var/run/postgresql); another port than 5432 goes in PGPORT
 set -euo pipefail
 conf_dir=
 host=/var/run/postgresql
@@ -17,7 +17,7 @@ while (($#)); do
     --conf-dir) conf_dir=${2:?}; shift 2 ;;
     --host) host=${2:?}; shift 2 ;;
     --os-users) os_users=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,4 +59,4 @@ if ! grep -qxF "$rule" "$conf_dir/pg_hba.conf"; then
 fi
 psql_admin -c "SELECT pg_reload_conf()" >/dev/null
 echo "PostgreSQL ready: database secureintake, role secureintake (no superuser), peer sign-in for: $os_users"
-echo "Connection string: Host=$host;Database=secureintake;Username=secureintake"
+echo "Connection string: Host=$host;${PGPORT:+Port=$PGPORT;}Database=secureintake;Username=secureintake"

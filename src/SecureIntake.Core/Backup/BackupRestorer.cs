@@ -17,8 +17,9 @@ public static class BackupRestorer
     // As the blob store writes them: readable by the other role through the shared, setgid group (BlobStore.Create).
     private const UnixFileMode BlobMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
 
-    public static async Task<RestoreSummary> RestoreAsync(string connectionString, string blobDirectory, string source, CancellationToken cancellationToken)
+    public static async Task<RestoreSummary> RestoreAsync(string connectionString, string blobDirectory, string source, PostgresTools tools, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tools);
         source = Path.GetFullPath(source);
         blobDirectory = Path.GetFullPath(blobDirectory);
         var manifest = await VerifyAsync(source, cancellationToken).ConfigureAwait(false);
@@ -34,7 +35,8 @@ public static class BackupRestorer
                 $"the backup was taken from PostgreSQL {manifest.PostgresMajorVersion} and this server runs {major}; restore it onto PostgreSQL {manifest.PostgresMajorVersion} or newer (nothing was changed)");
         }
 
-        var pgRestore = await PostgresTools.FindAsync("pg_restore", major, cancellationToken).ConfigureAwait(false);
+        // Found before any blob is copied: without pg_restore nothing is changed.
+        var pgRestore = await tools.FindAsync("pg_restore", major, cancellationToken).ConfigureAwait(false);
 
         var written = new List<string>();
         try

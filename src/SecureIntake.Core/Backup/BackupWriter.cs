@@ -20,8 +20,9 @@ public static class BackupWriter
     private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    public static async Task<BackupSummary> WriteAsync(string connectionString, string blobDirectory, string target, CancellationToken cancellationToken)
+    public static async Task<BackupSummary> WriteAsync(string connectionString, string blobDirectory, string target, PostgresTools tools, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tools);
         target = Path.GetFullPath(target);
         blobDirectory = Path.GetFullPath(blobDirectory);
         RefuseTarget(target, blobDirectory);
@@ -29,7 +30,8 @@ public static class BackupWriter
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         var major = connection.PostgreSqlVersion.Major;
-        var pgDump = await PostgresTools.FindAsync("pg_dump", major, cancellationToken).ConfigureAwait(false);
+        // Found before the folder is made: without pg_dump nothing is written at all.
+        var pgDump = await tools.FindAsync("pg_dump", major, cancellationToken).ConfigureAwait(false);
 
         var created = !Directory.Exists(target);
         Directory.CreateDirectory(target, FolderMode);

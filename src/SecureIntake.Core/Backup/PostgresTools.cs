@@ -10,29 +10,59 @@ namespace SecureIntake.Core.Backup;
 /// restored by an older pg_restore may not load), run with the connection settings in libpq's environment
 /// variables: a password never appears among a process's arguments, which every local user can read.
 /// </summary>
-public static partial class PostgresTools
+public sealed partial class PostgresTools
 {
-    /// <summary>The tool for PostgreSQL <paramref name="major"/>: Debian's /usr/lib/postgresql/N/bin first, then PATH if its version matches.</summary>
-    public static async Task<string> FindAsync(string tool, int major, CancellationToken cancellationToken)
+    private const string MajorPlaceholder = "{major}";
+    private const string DebianDirectory = "/usr/lib/postgresql/{major}/bin";
+
+    private readonly IReadOnlyList<string> _directories;
+    private readonly bool _searchesDefault;
+
+    /// <summary>Searches <paramref name="directories"/> in order ("{major}" is the server's major version); none: Debian's folder, then PATH.</summary>
+    public PostgresTools(IReadOnlyList<string> directories)
     {
-        var debian = $"/usr/lib/postgresql/{major}/bin/{tool}";
-        if (File.Exists(debian))
+        ArgumentNullException.ThrowIfNull(directories);
+        _searchesDefault = directories.Count == 0;
+        _directories = _searchesDefault
+            ? [DebianDirectory, .. (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)]
+            : directories;
+    }
+
+    public PostgresTools(PostgresToolOptions options)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).ToolDirectories)
+    {
+    }
+
+    /// <summary>
+    /// The tool for PostgreSQL <paramref name="major"/>: the first in the search folders whose version is the server's
+    /// (a folder named for the version, such as Debian's /usr/lib/postgresql/N/bin, is taken at its word).
+    /// </summary>
+    public async Task<string> FindAsync(string tool, int major, CancellationToken cancellationToken)
+    {
+        var otherVersions = new List<string>();
+        foreach (var template in _directories)
         {
-            return debian;
+            var path = Path.Combine(template.Replace(MajorPlaceholder, major.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), tool);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            if (template.Contains(MajorPlaceholder, StringComparison.Ordinal) || await MajorVersionOfAsync(path, cancellationToken).ConfigureAwait(false) == major)
+            {
+                return path;
+            }
+
+            otherVersions.Add(path);
         }
 
-        var onPath = (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
-        if (onPath is not null && await MajorVersionOfAsync(onPath, cancellationToken).ConfigureAwait(false) == major)
-        {
-            return onPath;
-        }
-
+        var searched = _searchesDefault
+            ? $"looked in {DebianDirectory.Replace(MajorPlaceholder, major.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)} and on PATH"
+            : $"looked in {string.Join(", ", _directories)} ({PostgresToolOptions.Section}:ToolDirectories)";
         throw new BackupRefusedException(
-            $"{tool} for PostgreSQL {major} (the server's version) is not installed: looked in {Path.GetDirectoryName(debian)} and on PATH" +
-            (onPath is null ? "" : $" (found {onPath}, of another version)") +
-            $". Install it with `apt-get install postgresql-client-{major}`; nothing was changed",
+            $"{tool} for PostgreSQL {major} (the server's version) is not installed: {searched}" +
+            (otherVersions.Count == 0 ? "" : $" (found {string.Join(", ", otherVersions)}, of another version)") +
+            $". Install it with `apt-get install postgresql-client-{major}` (Debian's postgresql-client package of the server's version); nothing was changed",
             BackupRefusedException.Unavailable);
     }
 

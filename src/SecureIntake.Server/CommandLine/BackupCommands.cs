@@ -23,15 +23,16 @@ internal static class BackupCommands
             HelpName = "DIR",
         };
         var backup = new Command("backup", """
-            Write a consistent backup while the service runs: a pg_dump of the database (pg_dump of the server's major version
-            must be installed) and every encrypted item it names, then manifest.json with each file's size and SHA-256, written
-            last. Everything in it is ciphertext or metadata; the codename pepper is not in it. Deleting submissions waits
-            until the backup is done; intake goes on.
+            Write a consistent backup while the service runs: a pg_dump of the database and every encrypted item it names, then
+            manifest.json with each file's size and SHA-256, written last. pg_dump of the server's major version must be installed
+            (in Debian's /usr/lib/postgresql/N/bin or on PATH, or in a folder listed in Backup:ToolDirectories). Everything in it
+            is ciphertext or metadata; the codename pepper is not in it. Deleting submissions waits until the backup is done;
+            intake goes on.
             """) { to };
         backup.TreatUnmatchedTokensAsErrors = false;
-        backup.SetAction((parse, cancellationToken) => RunAsync(parse, async (database, blobs) =>
+        backup.SetAction((parse, cancellationToken) => RunAsync(parse, async (database, blobs, tools) =>
         {
-            var summary = await BackupWriter.WriteAsync(database, blobs, parse.GetValue(to)!.FullName, cancellationToken);
+            var summary = await BackupWriter.WriteAsync(database, blobs, parse.GetValue(to)!.FullName, tools, cancellationToken);
             Console.WriteLine($"backup written to {summary.Folder}: the database dump, {summary.Blobs} encrypted items and manifest.json ({summary.TotalBytes} bytes in all)");
             Console.WriteLine(PepperNotice);
             Console.WriteLine($"Restore it with `secureintake restore --from {summary.Folder}` onto an empty database and an empty blob directory.");
@@ -56,9 +57,9 @@ internal static class BackupCommands
             the services run as, then start them with the same pepper as before.
             """) { from };
         restore.TreatUnmatchedTokensAsErrors = false;
-        restore.SetAction((parse, cancellationToken) => RunAsync(parse, async (database, blobs) =>
+        restore.SetAction((parse, cancellationToken) => RunAsync(parse, async (database, blobs, tools) =>
         {
-            var summary = await BackupRestorer.RestoreAsync(database, blobs, parse.GetValue(from)!.FullName, cancellationToken);
+            var summary = await BackupRestorer.RestoreAsync(database, blobs, parse.GetValue(from)!.FullName, tools, cancellationToken);
             Console.WriteLine($"restored {summary.Submissions} submissions and {summary.Blobs} encrypted items into {blobs}");
             Console.WriteLine("The codename pepper was not in the backup: give the service the same pepper as before (Codenames:PepperFile), or witnesses cannot come back.");
             return 0;
@@ -71,18 +72,20 @@ internal static class BackupCommands
     /// Reads and checks only the database and blob settings: neither command migrates (a backup copies the schema as it is,
     /// and a restore needs the database still empty), and neither needs the pepper.
     /// </summary>
-    private static Task<int> RunAsync(ParseResult parse, Func<string, string, Task<int>> action) => CommandErrors.RunAsync(async () =>
+    private static Task<int> RunAsync(ParseResult parse, Func<string, string, PostgresTools, Task<int>> action) => CommandErrors.RunAsync(async () =>
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         Settings.Apply(builder.Configuration, parse);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSecureIntake(builder.Configuration, roles: 0);
+        builder.Services.AddOptions<PostgresToolOptions>().Bind(builder.Configuration.GetSection(PostgresToolOptions.Section));
         using var host = builder.Build();
         var database = host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
         var blobs = host.Services.GetRequiredService<IOptions<BlobStoreOptions>>().Value.BlobDirectory;
+        var tools = new PostgresTools(host.Services.GetRequiredService<IOptions<PostgresToolOptions>>().Value);
         try
         {
-            return await action(database, blobs);
+            return await action(database, blobs, tools);
         }
         catch (BackupRefusedException e)
         {

@@ -6,7 +6,7 @@ using SecureIntake.Testing;
 namespace SecureIntake.Server.Tests.Backup;
 
 /// <summary>`secureintake backup` on a running service, and `secureintake restore` of what it wrote onto a new database and blob directory.</summary>
-public sealed class BackupRestoreTests(BackupTestBed bed) : IClassFixture<BackupTestBed>
+public sealed partial class BackupRestoreTests(BackupTestBed bed) : IClassFixture<BackupTestBed>
 {
     [Fact]
     public async Task A_backup_of_a_running_service_restores_with_every_submission_on_the_desk_decrypting_to_the_same_bytes()

@@ -33,13 +33,14 @@ public sealed class PublishTests(ServerTestKeys keys) : IClassFixture<ServerTest
 
         var server = Path.Combine(installed, "secureintake-test-1-linux-x64", "secureintake");
         // The admin installs from the tarball alone: the guide and its files come with the program.
-        foreach (var file in new[] { "README.md", "appsettings.example.json", "systemd/secureintake-web.service", "tor/torrc" })
+        foreach (var file in new[] { "README.md", "appsettings.example.json", "systemd/secureintake-web.service", "systemd/secureintake-backup.timer", "tor/torrc", "clearnet/nginx.conf" })
         {
             Assert.True(File.Exists(Path.Combine(installed, "secureintake-test-1-linux-x64", "deploy", file)), $"deploy/{file} is not in the release");
         }
 
         Assert.True(File.GetUnixFileMode(Path.Combine(installed, "secureintake-test-1-linux-x64", "deploy", "postgres", "setup.sh")).HasFlag(UnixFileMode.UserExecute));
         var desk = Path.Combine(installed, "secureintake-desk-test-1-linux-x64", "secureintake-desk");
+        Assert.True(File.Exists(Path.Combine(installed, "secureintake-desk-test-1-linux-x64", "desk-client-key.sh")), "the editors' client key script is not in the desk tool's release");
 
         var check = await WithoutDotnetAsync([server, "keys", "check", keys.Usable]);
         Assert.True(check.ExitCode == 0, check.OutputText + check.Error);
