@@ -131,7 +131,11 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         {
             try
             {
-                using var stream = new MemoryStream(_buffer, 0, _length, writable: false);
+                // Only the header block is handed to the parser (up to the first empty line, CRLF or bare LF), not the body after it.
+                var bytes = _buffer.AsSpan(0, _length);
+                var end = bytes.IndexOf("\n\r\n"u8) is var crlf and >= 0 ? crlf + 3 : _length;
+                end = Math.Min(end, bytes.IndexOf("\n\n"u8) is var lf and >= 0 ? lf + 2 : _length);
+                using var stream = new MemoryStream(_buffer, 0, end, writable: false);
                 return HeaderList.Load(stream);
             }
             catch (FormatException)
