@@ -9,8 +9,8 @@ namespace SecureIntake.Web.Desk;
 internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus services, RetentionSweep retention, DeskPages pages, TimeProvider clock)
 {
     /// <summary>
-    /// Key warnings only for the desks the editor sees, so another desk's name and keys are not shown to them; the key and
-    /// retention warnings in the editor's language (a failing component's own report stays as the component wrote it).
+    /// Key warnings only for the desks the editor sees, so another desk's name and keys are not shown to them; every warning
+    /// in the editor's language (a failing component's own report, inside it, stays as the component wrote it).
     /// </summary>
     public async Task<IReadOnlyList<string>> ListAsync(DeskScope scope, IReadOnlyList<string> desks, CancellationToken cancellationToken)
     {
@@ -24,15 +24,14 @@ internal sealed class DeskWarnings(RecipientStore recipients, ServiceStatus serv
         {
             if (component.FailuresInARow > 0)
             {
-                warnings.Add($"{component.Component}: failing since {component.FailedAt:yyyy-MM-dd HH:mm} UTC ({component.Failure}); " +
-                    $"{component.FailuresInARow} failure(s) in a row, next attempt after {component.RetryAfter:HH:mm} UTC. Nothing is lost meanwhile.");
+                warnings.Add(pages.Text("Warning_ComponentFailing", component.Component, DeskText.Minute(language, component.FailedAt ?? now), component.Failure ?? "",
+                    DeskText.Number(language, component.FailuresInARow), DeskText.Minute(language, component.RetryAfter ?? now)));
             }
 
             if (component.Quarantined > 0)
             {
-                warnings.Add($"{component.Component}: {component.Quarantined} message(s) over the size limit (last at {component.QuarantinedAt:yyyy-MM-dd HH:mm} UTC). " +
-                    "The mail gateway moves them to the mailbox's quarantine folder: fetch them from the mail server by hand. " +
-                    "The MTA pipe (ingest-mail) stores them encrypted in the queue like any other email.");
+                warnings.Add(pages.Text("Warning_Quarantined", component.Component, DeskText.Number(language, component.Quarantined),
+                    DeskText.Minute(language, component.QuarantinedAt ?? now)));
             }
         }
 
