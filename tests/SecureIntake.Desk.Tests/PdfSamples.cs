@@ -37,6 +37,71 @@ internal static class PdfSamples
         },
     ]);
 
+    /// <summary>
+    /// The same two revisions as <see cref="WithIncrementalUpdate"/> laid out as PDF 1.5 and later writers do: the
+    /// dictionaries packed into object streams and each revision indexed by a cross-reference stream.
+    /// </summary>
+    public static byte[] WithCompressedRevisions()
+    {
+        var first = FirstRevision(OldPageText);
+        var update = new Dictionary<int, string>
+        {
+            [1] = "<< /Type /Catalog /Pages 2 0 R >>",
+            [4] = Stream("", Content(PageText)),
+            [7] = "<< >>",
+        };
+        var pdf = new MemoryStream();
+        void Append(string text) => pdf.Write(Encoding.Latin1.GetBytes(text));
+
+        Append("%PDF-1.7\n");
+        long? previous = null;
+        var next = 8;
+        foreach (var revision in new[] { first, update })
+        {
+            // Streams stay direct objects; every other object goes into this revision's object stream.
+            var entries = new SortedDictionary<int, (int Type, long Field2, int Field3)>();
+            foreach (var (number, body) in revision.Where(pair => pair.Value.Contains("stream\n", StringComparison.Ordinal)))
+            {
+                entries[number] = (1, pdf.Length, 0);
+                Append(string.Create(CultureInfo.InvariantCulture, $"{number} 0 obj\n{body}\nendobj\n"));
+            }
+
+            var packed = revision.Where(pair => !pair.Value.Contains("stream\n", StringComparison.Ordinal)).OrderBy(pair => pair.Key).ToList();
+            var header = new StringBuilder();
+            var objects = new StringBuilder();
+            for (var i = 0; i < packed.Count; i++)
+            {
+                header.Append(CultureInfo.InvariantCulture, $"{packed[i].Key} {objects.Length} ");
+                objects.Append(packed[i].Value).Append('\n');
+                entries[packed[i].Key] = (2, next, i);
+            }
+
+            var objectStream = next++;
+            entries[objectStream] = (1, pdf.Length, 0);
+            Append(string.Create(CultureInfo.InvariantCulture,
+                $"{objectStream} 0 obj\n<< /Type /ObjStm /N {packed.Count} /First {header.Length} /Length {header.Length + objects.Length} >>\nstream\n{header}{objects}\nendstream\nendobj\n"));
+
+            var xrefStream = next++;
+            entries[xrefStream] = (1, pdf.Length, 0);
+            var data = new MemoryStream();
+            foreach (var (type, field2, field3) in entries.Values)
+            {
+                data.Write([(byte)type, (byte)(field2 >> 24), (byte)(field2 >> 16), (byte)(field2 >> 8), (byte)field2, (byte)(field3 >> 8), (byte)field3]);
+            }
+
+            var index = string.Join(" ", entries.Keys.Select(number => string.Create(CultureInfo.InvariantCulture, $"{number} 1")));
+            var prev = previous is null ? "" : string.Create(CultureInfo.InvariantCulture, $" /Prev {previous}");
+            var offset = pdf.Length;
+            Append(string.Create(CultureInfo.InvariantCulture,
+                $"{xrefStream} 0 obj\n<< /Type /XRef /Size {next} /W [1 4 2] /Index [{index}] /Root 1 0 R /Info 7 0 R{prev} /Length {data.Length} >>\nstream\n"));
+            pdf.Write(data.ToArray());
+            Append(string.Create(CultureInfo.InvariantCulture, $"\nendstream\nendobj\nstartxref\n{offset}\n%%EOF\n"));
+            previous = offset;
+        }
+
+        return pdf.ToArray();
+    }
+
     private static Dictionary<int, string> FirstRevision(string pageText) => new()
     {
         [1] = "<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R >>",

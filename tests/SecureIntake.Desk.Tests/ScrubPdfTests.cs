@@ -50,6 +50,23 @@ public sealed class ScrubPdfTests : IDisposable
         Assert.Contains("earlier saved versions", report, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Older_revisions_in_object_streams_indexed_by_cross_reference_streams_are_not_carried_either()
+    {
+        var original = WithCompressedRevisions();
+        using (var latest = PdfReader.Open(new MemoryStream(original), PdfDocumentOpenMode.Import))
+        {
+            Assert.Empty(latest.Info.Elements.Keys);
+            Assert.Contains(PageText, Text(original), StringComparison.Ordinal);
+        }
+
+        var clean = await ScrubAsync("packed.pdf", original);
+
+        AssertNoneLeft(original, clean, [.. Planted, OldPageText]);
+        Assert.Contains(PageText, Text(clean), StringComparison.Ordinal);
+        Assert.Equal(1, Occurrences(clean, "%%EOF"));
+    }
+
     private async Task<byte[]> ScrubAsync(string name, byte[] original)
     {
         var path = _files.File(name);
