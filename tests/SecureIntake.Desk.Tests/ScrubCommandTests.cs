@@ -147,6 +147,7 @@ public sealed class ScrubCommandTests : IDisposable
 
         Assert.Equal(original, await File.ReadAllBytesAsync(document));
         var report = await File.ReadAllTextAsync(_files.File("draft.docx.scrub.txt"));
+        Assert.Contains("Type (by its content): Word document", report);
         Assert.Contains("document properties: author", report);
         Assert.Contains("tracked changes", report);
         Assert.Contains("comments", report);

@@ -33,6 +33,7 @@ public sealed class ScrubOfficeTests : IDisposable
 
         AssertStillValid(original, clean, stream => SpreadsheetDocument.Open(stream, false));
         var report = await File.ReadAllTextAsync(_files.File("budget.xlsx.scrub.txt"));
+        Assert.Contains("Type (by its content): Excel workbook", report, StringComparison.Ordinal);
         Assert.Contains("document properties: author", report, StringComparison.Ordinal);
         Assert.Contains("custom document properties", report, StringComparison.Ordinal);
         Assert.Contains("comments", report, StringComparison.Ordinal);
@@ -59,6 +60,7 @@ public sealed class ScrubOfficeTests : IDisposable
 
         AssertStillValid(original, clean, stream => PresentationDocument.Open(stream, false));
         var report = await File.ReadAllTextAsync(_files.File("briefing.pptx.scrub.txt"));
+        Assert.Contains("Type (by its content): PowerPoint presentation", report, StringComparison.Ordinal);
         Assert.Contains("document properties: author", report, StringComparison.Ordinal);
         Assert.Contains("application properties", report, StringComparison.Ordinal);
         Assert.Contains("names of the people who commented", report, StringComparison.Ordinal);
