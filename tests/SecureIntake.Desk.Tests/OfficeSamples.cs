@@ -35,6 +35,8 @@ internal static class OfficeSamples
     public const string ModernAuthor = "Modern Author Tulegenova";
     public const string ModernUserId = "modern.author@ministry.invalid";
     public const string ModernText = "modern slide comment about the meeting";
+    public const string WorkbookDocumentId = "13_ncr:1_{D0C1D000-5EED-4BEE-8000-00000000C0DE}";
+    public const string EditingClientId = "{C11E47A1-5EED-4BEE-8000-0000000000AB}";
     public const string CellText = "Kept cell text about the budget";
     public const string SlideText = "Kept slide text about the budget";
 
@@ -68,11 +70,13 @@ internal static class OfficeSamples
 
             var workbook = new X.Workbook(
                 new AlternateContent(new AlternateContentChoice(new DocumentFormat.OpenXml.Office2013.ExcelAc.AbsolutePath { Url = SavedIn }) { Requires = "x15" }),
+                RevisionPointer(),
                 new X.Sheets(new X.Sheet { Name = "Budget", SheetId = 1, Id = workbookPart.GetIdOfPart(sheetPart) }));
             workbook.AddNamespaceDeclaration("mc", "http://schemas.openxmlformats.org/markup-compatibility/2006");
             workbook.AddNamespaceDeclaration("x15", "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main");
             workbook.AddNamespaceDeclaration("x15ac", "http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac");
-            workbook.MCAttributes = new MarkupCompatibilityAttributes { Ignorable = "x15 x15ac" };
+            workbook.AddNamespaceDeclaration("xr", Revision);
+            workbook.MCAttributes = new MarkupCompatibilityAttributes { Ignorable = "x15 x15ac xr" };
             workbookPart.Workbook = workbook;
             AddProperties(document, "Microsoft Excel");
         }
@@ -149,6 +153,10 @@ internal static class OfficeSamples
                 new P.SlideIdList(new P.SlideId { Id = 256U, RelationshipId = presentationPart.GetIdOfPart(slidePart) }),
                 new P.SlideSize { Cx = 9144000, Cy = 6858000 },
                 new P.NotesSize { Cx = 6858000, Cy = 9144000 });
+            var revisions = presentationPart.AddExtendedPart("http://schemas.microsoft.com/office/2015/10/relationships/revisionInfo", "application/vnd.ms-powerpoint.revisioninfo+xml", "xml");
+            Feed(revisions, $"""
+                <p1510:revInfo xmlns:p1510="http://schemas.microsoft.com/office/powerpoint/2015/10/main"><p1510:revLst><p1510:client id="{EditingClientId}" v="2546" dt="2026-11-30T12:00:00.000"/></p1510:revLst></p1510:revInfo>
+                """);
             AddProperties(document, "Microsoft Office PowerPoint");
         }
 
@@ -158,6 +166,17 @@ internal static class OfficeSamples
     private const string PersonId = "{5C3B2A19-0000-4000-8000-000000000003}";
     private const string ThreadId = "{6A1D2C3B-0000-4000-8000-000000000001}";
     private const string ModernCommentId = "{7B2E3D4C-0000-4000-8000-000000000002}";
+
+    private const string Revision = "http://schemas.microsoft.com/office/spreadsheetml/2014/revision";
+
+    /// <summary>What Excel writes after a save to OneDrive or SharePoint: a document id kept by every copy of the file.</summary>
+    private static OpenXmlUnknownElement RevisionPointer()
+    {
+        var pointer = new OpenXmlUnknownElement("xr", "revisionPtr", Revision);
+        pointer.SetAttribute(new OpenXmlAttribute("", "revIDLastSave", "", "0"));
+        pointer.SetAttribute(new OpenXmlAttribute("", "documentId", "", WorkbookDocumentId));
+        return pointer;
+    }
 
     private static void AddProperties(OpenXmlPackage document, string application)
     {

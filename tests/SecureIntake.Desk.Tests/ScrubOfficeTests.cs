@@ -22,7 +22,7 @@ public sealed class ScrubOfficeTests : IDisposable
 
         var clean = await ScrubAsync("budget.xlsx", original);
 
-        AssertNoneLeft(original, clean, [.. Properties, SavedIn, Commenter, CommentText, NoteText, ThreadAuthor, ThreadUserId, ThreadText]);
+        AssertNoneLeft(original, clean, [.. Properties, SavedIn, WorkbookDocumentId, Commenter, CommentText, NoteText, ThreadAuthor, ThreadUserId, ThreadText]);
         using (var reopened = SpreadsheetDocument.Open(new MemoryStream(clean), false))
         {
             var sheet = reopened.WorkbookPart!.WorksheetParts.Single();
@@ -39,6 +39,7 @@ public sealed class ScrubOfficeTests : IDisposable
         Assert.Contains("comments", report, StringComparison.Ordinal);
         Assert.Contains("names of the people who commented", report, StringComparison.Ordinal);
         Assert.Contains("absPath", report, StringComparison.Ordinal);
+        Assert.Contains("revisionPtr", report, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class ScrubOfficeTests : IDisposable
 
         var clean = await ScrubAsync("briefing.pptx", original);
 
-        AssertNoneLeft(original, clean, [.. Properties, Commenter, CommentText, ModernAuthor, ModernUserId, ModernText, "commentRel"]);
+        AssertNoneLeft(original, clean, [.. Properties, EditingClientId, Commenter, CommentText, ModernAuthor, ModernUserId, ModernText, "commentRel"]);
         using (var reopened = PresentationDocument.Open(new MemoryStream(clean), false))
         {
             var slide = reopened.PresentationPart!.SlideParts.Single();
@@ -64,6 +65,7 @@ public sealed class ScrubOfficeTests : IDisposable
         Assert.Contains("document properties: author", report, StringComparison.Ordinal);
         Assert.Contains("application properties", report, StringComparison.Ordinal);
         Assert.Contains("names of the people who commented", report, StringComparison.Ordinal);
+        Assert.Contains("Office installations that edited it", report, StringComparison.Ordinal);
     }
 
     private async Task<byte[]> ScrubAsync(string name, byte[] original)

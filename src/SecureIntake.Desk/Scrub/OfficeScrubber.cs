@@ -74,6 +74,8 @@ internal static class OfficeScrubber
                         if (workbookPart.Workbook is { } workbook)
                         {
                             RemoveAll(workbook, element => element.LocalName == "absPath", log, "the folder the workbook was saved in (absPath)");
+                            RemoveAll(workbook, element => element.LocalName == "revisionPtr", log,
+                                "the document id that ties copies of the workbook together (revisionPtr)");
                         }
 
                         foreach (var sheet in workbookPart.WorksheetParts)
@@ -164,6 +166,9 @@ internal static class OfficeScrubber
             or WorksheetCommentsPart or WorksheetThreadedCommentsPart or SlideCommentsPart or PowerPointCommentPart => "comments",
         WordprocessingPeoplePart or WorkbookPersonPart or CommentAuthorsPart or PowerPointAuthorsPart => "names of the people who commented or edited",
         WorkbookRevisionHeaderPart or WorkbookUserDataPart => "shared-workbook change history and user names",
+        // PowerPoint's list of the Office installations that edited the file; the SDK has no type for it.
+        ExtendedPart { RelationshipType: var type } when type.EndsWith("/relationships/revisionInfo", StringComparison.Ordinal)
+            => "revision list: ids of the Office installations that edited it, with dates",
         _ => null,
     };
 
