@@ -90,20 +90,24 @@ internal static class GrantCommand
 
             // Every packet is made before anything is sent: a secret key that opens none of the items changes nothing.
             var grant = SessionKeyGrant.FromSecretKeys(secretKey, Passphrase.Read());
-            var uploads = keys.Items.Select(item => (item.Item, Packets: grant.PacketsFor(KeyPackets.ReadOnly(Convert.FromBase64String(item.Packets)), recipients)))
+            var uploads = keys.Items.Select(item =>
+                {
+                    var packets = KeyPackets.ReadOnly(Convert.FromBase64String(item.Packets));
+                    return (item.Item, Added: SessionKeyGrant.NotYetReaders(packets, recipients), Packets: grant.PacketsFor(packets, recipients));
+                })
                 .ToList();
-            var changed = 0;
-            foreach (var (item, packets) in uploads.Where(u => u.Packets.Length > 0))
+            foreach (var (item, added, packets) in uploads.Where(u => u.Packets.Length > 0))
             {
                 var now2 = await api.GrantAsync(submission, item, packets, cancellationToken);
-                Console.WriteLine($"{TerminalText.Clean(item)}: readable by {string.Join(", ", now2.KeyIds.Select(k => TerminalText.Clean(k)))}");
-                changed++;
+                Console.WriteLine($"{TerminalText.Clean(item)}: added {string.Join(", ", added.Select(r => r.Fingerprint))}; " +
+                    $"readable by {string.Join(", ", now2.KeyIds.Select(k => TerminalText.Clean(k)))}");
             }
 
-            var who = string.Join(", ", recipients.Select(r => r.Fingerprint));
-            Console.WriteLine(changed == 0
-                ? $"{who} could already read every item; nothing was changed"
-                : string.Create(CultureInfo.InvariantCulture, $"granted {who} access to {changed} of {uploads.Count} items"));
+            foreach (var line in Summary(recipients, uploads.Select(u => u.Added).ToList()))
+            {
+                Console.WriteLine(line);
+            }
+
             return 0;
         }
         catch (DeskToolException e)
@@ -158,6 +162,35 @@ internal static class GrantCommand
         catch (Exception e) when (e is KeyFileException or KeyPacketException or FormatException)
         {
             return Failure.Report(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Names each key with what the grant did for it: a desk grant lists keys that could already read everything
+    /// beside the one that was added, and "granted A, B, C access" would claim access was given that nobody lacked.
+    /// </summary>
+    private static IEnumerable<string> Summary(IReadOnlyList<RecipientKey> recipients, List<IReadOnlyList<RecipientKey>> addedPerItem)
+    {
+        var total = addedPerItem.Count;
+        var already = new List<string>();
+        var anyAdded = false;
+        foreach (var recipient in recipients)
+        {
+            var gained = addedPerItem.Count(added => added.Contains(recipient));
+            if (gained == 0)
+            {
+                already.Add(recipient.Fingerprint);
+                continue;
+            }
+
+            anyAdded = true;
+            var rest = gained == total ? "" : " (it could already read the others)";
+            yield return string.Create(CultureInfo.InvariantCulture, $"granted {recipient.Fingerprint} access to {gained} of {total} items{rest}");
+        }
+
+        if (already.Count > 0)
+        {
+            yield return $"{string.Join(", ", already)} could already read every item{(anyAdded ? "" : "; nothing was changed")}";
         }
     }
 

@@ -147,6 +147,7 @@ public sealed class ScrubCommandTests : IDisposable
 
         Assert.Equal(original, await File.ReadAllBytesAsync(document));
         var report = await File.ReadAllTextAsync(_files.File("draft.docx.scrub.txt"));
+        Assert.Contains("Type (by its content): Word document", report);
         Assert.Contains("document properties: author", report);
         Assert.Contains("tracked changes", report);
         Assert.Contains("comments", report);
@@ -278,6 +279,13 @@ public sealed class ScrubCommandTests : IDisposable
         Assert.Contains("Open XML SDK", result.OutputText);
         Assert.Contains("mat2", result.OutputText);
         Assert.Contains("not what it shows", result.OutputText);
+        foreach (var covered in new[] { "JPEG (this tool)", "PNG (this tool)", "PDF (PDFsharp)", ".docx/.xlsx/.pptx", "mat2 when it is installed", "NOT CLEANED" })
+        {
+            Assert.Contains(covered, result.OutputText, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("in the pixels", result.OutputText, StringComparison.Ordinal);
+        Assert.Contains("words", result.OutputText, StringComparison.Ordinal);
     }
 
     private static byte[] OpenDocument()

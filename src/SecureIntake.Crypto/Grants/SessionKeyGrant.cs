@@ -62,12 +62,12 @@ public sealed class SessionKeyGrant
     {
         ArgumentNullException.ThrowIfNull(itemPackets);
         ArgumentNullException.ThrowIfNull(recipients);
-        var present = itemPackets.Select(p => p.KeyId).ToHashSet();
+        var missing = NotYetReaders(itemPackets, recipients);
         var sessionKey = RecoverSessionKey(itemPackets);
         try
         {
             using var packets = new MemoryStream();
-            foreach (var recipient in recipients.Where(r => present.Add(r.EncryptionKey.KeyId)))
+            foreach (var recipient in missing)
             {
                 packets.Write(SessionKeyPackets.For(recipient, sessionKey, _random));
             }
@@ -78,6 +78,18 @@ public sealed class SessionKeyGrant
         {
             CryptographicOperations.ZeroMemory(sessionKey);
         }
+    }
+
+    /// <summary>
+    /// The recipients, each once, whose encryption key has no packet among <paramref name="itemPackets"/>: the ones
+    /// <see cref="PacketsFor"/> makes packets for, so that the desk tool can say who was added and who could read already.
+    /// </summary>
+    public static IReadOnlyList<RecipientKey> NotYetReaders(IReadOnlyList<KeyPacket> itemPackets, IEnumerable<RecipientKey> recipients)
+    {
+        ArgumentNullException.ThrowIfNull(itemPackets);
+        ArgumentNullException.ThrowIfNull(recipients);
+        var present = itemPackets.Select(p => p.KeyId).ToHashSet();
+        return recipients.Where(r => present.Add(r.EncryptionKey.KeyId)).ToList();
     }
 
     /// <summary>

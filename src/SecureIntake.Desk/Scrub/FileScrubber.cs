@@ -136,7 +136,7 @@ internal static class FileScrubber
 
         if (OfficeScrubber.Recognises(input))
         {
-            return ("Office Open XML document (Word, Excel or PowerPoint)", "the Open XML SDK", OfficeScrubber.Clean);
+            return (OfficePackageKind.Describe(OfficePackageKind.Of(input)), "the Open XML SDK", OfficeScrubber.Clean);
         }
 
         var start = input.AsSpan(0, Math.Min(input.Length, 100));

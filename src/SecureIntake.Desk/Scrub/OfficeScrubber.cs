@@ -70,8 +70,19 @@ internal static class OfficeScrubber
                     case WordprocessingDocument word:
                         CleanWord(word, log);
                         break;
-                    case SpreadsheetDocument sheet when sheet.WorkbookPart?.Workbook is { } workbook:
-                        RemoveAll(workbook, element => element.LocalName == "absPath", log, "the folder the workbook was saved in (absPath)");
+                    case SpreadsheetDocument { WorkbookPart: { } workbookPart }:
+                        if (workbookPart.Workbook is { } workbook)
+                        {
+                            RemoveAll(workbook, element => element.LocalName == "absPath", log, "the folder the workbook was saved in (absPath)");
+                            RemoveAll(workbook, element => element.LocalName == "revisionPtr", log,
+                                "the document id that ties copies of the workbook together (revisionPtr)");
+                        }
+
+                        foreach (var sheet in workbookPart.WorksheetParts)
+                        {
+                            WorkbookNotes.Remove(sheet, log);
+                        }
+
                         break;
                     case PresentationDocument presentation:
                         foreach (var slide in presentation.PresentationPart?.SlideParts ?? [])
@@ -90,30 +101,28 @@ internal static class OfficeScrubber
         }
     }
 
+    /// <summary>Opens the package as what its main part says it is: the SDK would open a workbook as a Word file too.</summary>
     private static (MemoryStream Stream, OpenXmlPackage Package) Open(byte[] input)
     {
-        Func<Stream, OpenXmlPackage>[] openers =
-        [
-            stream => WordprocessingDocument.Open(stream, true),
-            stream => SpreadsheetDocument.Open(stream, true),
-            stream => PresentationDocument.Open(stream, true),
-        ];
-        foreach (var open in openers)
+        Func<Stream, OpenXmlPackage> open = OfficePackageKind.Of(input) switch
         {
-            var stream = new MemoryStream();
-            stream.Write(input);
-            stream.Position = 0;
-            try
-            {
-                return (stream, open(stream));
-            }
-            catch (Exception e) when (e is OpenXmlPackageException or InvalidDataException or IOException or InvalidOperationException or System.Xml.XmlException)
-            {
-                stream.Dispose();
-            }
+            OfficeKind.Word => stream => WordprocessingDocument.Open(stream, true),
+            OfficeKind.Excel => stream => SpreadsheetDocument.Open(stream, true),
+            OfficeKind.PowerPoint => stream => PresentationDocument.Open(stream, true),
+            _ => throw new NotCleanedException("it is a ZIP archive with Office-style parts, but its main part is not a Word, Excel or PowerPoint document"),
+        };
+        var stream = new MemoryStream();
+        stream.Write(input);
+        stream.Position = 0;
+        try
+        {
+            return (stream, open(stream));
         }
-
-        throw new NotCleanedException("it is a ZIP archive with Office-style parts, but not a Word, Excel or PowerPoint file the Open XML SDK can open");
+        catch (Exception e) when (e is OpenXmlPackageException or InvalidDataException or IOException or InvalidOperationException or System.Xml.XmlException)
+        {
+            stream.Dispose();
+            throw new NotCleanedException($"the Open XML SDK cannot open it ({TerminalText.Clean(e.Message.ReplaceLineEndings(" "), 200)})");
+        }
     }
 
     private static void RemoveCoreProperties(OpenXmlPackage package, ScrubLog log)
@@ -157,6 +166,9 @@ internal static class OfficeScrubber
             or WorksheetCommentsPart or WorksheetThreadedCommentsPart or SlideCommentsPart or PowerPointCommentPart => "comments",
         WordprocessingPeoplePart or WorkbookPersonPart or CommentAuthorsPart or PowerPointAuthorsPart => "names of the people who commented or edited",
         WorkbookRevisionHeaderPart or WorkbookUserDataPart => "shared-workbook change history and user names",
+        // PowerPoint's list of the Office installations that edited the file; the SDK has no type for it.
+        ExtendedPart { RelationshipType: var type } when type.EndsWith("/relationships/revisionInfo", StringComparison.Ordinal)
+            => "revision list: ids of the Office installations that edited it, with dates",
         _ => null,
     };
 

@@ -18,10 +18,15 @@ internal static class ScrubCommand
           PDF (PDFsharp): document information (author, title, programs, dates), XMP metadata of the document and
             its pages, pictures and fonts, application private data, comments and markup with their authors,
             attached files, earlier saved versions (incremental updates); the file id is renewed
-          Word, Excel, PowerPoint .docx/.xlsx/.pptx (Open XML SDK): core, application and custom properties,
-            comments and their authors, tracked changes (accepted: deleted text removed, inserted text kept),
-            revision ids (rsid), the template path, thumbnail, custom XML, sensitivity labels, and the metadata of
-            JPEG and PNG pictures inside
+          Word, Excel, PowerPoint .docx/.xlsx/.pptx and their macro and template kin (Open XML SDK, the kind told by
+            the package's main part): core, application and custom properties (author, last editor, title, company,
+            manager…), thumbnail, custom XML, sensitivity labels, and the metadata of JPEG and PNG pictures inside;
+            Word: comments and their authors, tracked changes (accepted: deleted text removed, inserted text kept),
+            revision ids (rsid), the template path, document variables; Excel: notes with their boxes, threaded
+            comments and the people list, the folder it was saved in, the document id kept by every copy
+            (revisionPtr), shared-workbook history; PowerPoint: classic and modern comments and both author lists,
+            the ids of the Office installations that edited it (revision list). Left as they are: hidden sheets, slides and text, speaker
+            notes, links to other files with their paths, printer settings, embedded documents (the report says so)
           anything else: by mat2 when it is installed (OpenDocument, GIF, TIFF, HEIC, SVG, audio, video, EPUB…),
             and the report says so; otherwise reported as NOT CLEANED, and no clean copy is written
         """;

@@ -38,8 +38,14 @@ public sealed class GrantDeskLoopTests(DeskService desk) : IClassFixture<DeskSer
         var grant = (await GrantSteps.RunToolAsync("\n", "grant", id, "--desk", "--key", desk.Keys.SecretKey, "--session", session))
             .EnsureSuccess("secureintake-desk grant --desk");
 
-        Assert.Contains(c.Fingerprint, grant.OutputText, StringComparison.Ordinal);
-        Assert.Contains($"access to {before.Count} of {before.Count} items", grant.OutputText, StringComparison.Ordinal);
+        // Only C is said to be granted access, on every item; A and B are named as readers already, not as added.
+        var lines = grant.OutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal($"granted {c.Fingerprint} access to {before.Count} of {before.Count} items", Assert.Single(lines, line => line.StartsWith("granted ", StringComparison.Ordinal)));
+        var already = Assert.Single(lines, line => line.EndsWith("could already read every item", StringComparison.Ordinal));
+        Assert.Contains(desk.Keys.UsableFingerprint, already, StringComparison.Ordinal);
+        Assert.Contains(desk.Keys.SecondFingerprint, already, StringComparison.Ordinal);
+        Assert.DoesNotContain(c.Fingerprint, already, StringComparison.Ordinal);
+        Assert.Equal(before.Count, lines.Count(line => line.Contains($": added {c.Fingerprint}; readable by ", StringComparison.Ordinal)));
         var after = await _steps.ItemsAsync(browser, id, "after");
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         foreach (var (name, file) in after)
