@@ -17,26 +17,30 @@ internal static partial class NativeFiles
     private const int ReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC
     private const int Exclusive = 2; // LOCK_EX
     private const int NonBlocking = 4; // LOCK_NB
+    private const int Unlock = 8; // LOCK_UN
     private const int Interrupted = 4; // EINTR
     private const int WouldBlock = 11; // EWOULDBLOCK
     private const int NoSuchFile = 2; // ENOENT
     private const int KeepSize = 1; // FALLOC_FL_KEEP_SIZE
 
-    /// <summary>Waits for the exclusive lock on a directory; disposing the handle releases it.</summary>
-    public static SafeFileHandle LockDirectory(string directory)
+    /// <summary>Opens a directory to lock (<see cref="LockExclusive"/>) as often as needed.</summary>
+    public static SafeFileHandle OpenDirectory(string directory) =>
+        Open(directory, ReadOnlyCloseOnExec) ?? throw new IOException($"cannot open directory '{directory}' to lock it (errno {Marshal.GetLastPInvokeError()})");
+
+    /// <summary>
+    /// Waits for the exclusive lock on an open file or directory; disposing the result releases it, the file stays open.
+    /// flock locks belong to the open file, so threads sharing one handle must also take turns among themselves.
+    /// </summary>
+    public static HeldLock LockExclusive(SafeFileHandle handle, string path)
     {
-        var handle = Open(directory, ReadOnlyCloseOnExec)
-            ?? throw new IOException($"cannot open directory '{directory}' to lock it (errno {Marshal.GetLastPInvokeError()})");
-        try
-        {
-            LockOrThrow(handle, Exclusive, directory);
-            return handle;
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        LockOrThrow(handle, Exclusive, path);
+        return new HeldLock(handle);
+    }
+
+    /// <summary>An flock held on an open file until disposed.</summary>
+    public readonly struct HeldLock(SafeFileHandle handle) : IDisposable
+    {
+        public void Dispose() => _ = flock(handle, Unlock);
     }
 
     /// <summary>Marks a blob being written as in use, for as long as its handle stays open.</summary>
@@ -93,6 +97,20 @@ internal static partial class NativeFiles
             {
                 return error;
             }
+        }
+    }
+
+    /// <summary>Sets a file's access and modification times together, in one call on the open file.</summary>
+    public static void SetTimes(SafeFileHandle file, DateTime utc, string path)
+    {
+        var sinceEpoch = utc - DateTime.UnixEpoch;
+        var seconds = sinceEpoch.Ticks / TimeSpan.TicksPerSecond;
+        var nanoseconds = sinceEpoch.Ticks % TimeSpan.TicksPerSecond * 100;
+        // Two struct timespec (access, then modification): two 64-bit fields each on 64-bit Linux.
+        ReadOnlySpan<long> times = [seconds, nanoseconds, seconds, nanoseconds];
+        if (futimens(file, times) != 0)
+        {
+            throw new IOException($"cannot set the times of '{path}' (errno {Marshal.GetLastPInvokeError()})");
         }
     }
 
@@ -164,6 +182,9 @@ internal static partial class NativeFiles
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int fallocate(SafeFileHandle file, int mode, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int futimens(SafeFileHandle file, ReadOnlySpan<long> times);
 
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int ftruncate(SafeFileHandle file, long length);

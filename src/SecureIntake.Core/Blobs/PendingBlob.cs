@@ -62,8 +62,7 @@ public sealed class PendingBlob : IAsyncDisposable
         // Before the times: truncating sets them too.
         NativeFiles.Truncate(_handle, _written, _path);
         // Times before the fsync, so that it makes them durable too (ctime still records the write: see README).
-        File.SetLastWriteTimeUtc(_path, BlobStore.FixedModificationTime);
-        File.SetLastAccessTimeUtc(_path, BlobStore.FixedModificationTime);
+        NativeFiles.SetTimes(_handle, BlobStore.FixedModificationTime, _path);
         if (DurableLater)
         {
             Durability.StartWriteback(_handle);

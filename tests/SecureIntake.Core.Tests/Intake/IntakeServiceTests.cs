@@ -266,6 +266,7 @@ public sealed class IntakeServiceTests : IAsyncLifetime, IDisposable
         var files = Directory.GetFiles(_blobDirectory.Path);
         Assert.Equal(2, files.Length);
         Assert.All(files, f => Assert.Equal(BlobStore.FixedModificationTime, File.GetLastWriteTimeUtc(f)));
+        Assert.All(files, f => Assert.Equal(BlobStore.FixedModificationTime, File.GetLastAccessTimeUtc(f)));
         Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(f)));
     }
 
