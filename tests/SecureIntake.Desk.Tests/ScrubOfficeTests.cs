@@ -20,7 +20,7 @@ public sealed class ScrubOfficeTests : IDisposable
     {
         var original = Xlsx();
 
-        var clean = await ScrubAsync("budget.xlsx", original);
+        var clean = await ScrubSamples.ScrubAsync(_files, "budget.xlsx", original);
 
         AssertNoneLeft(original, clean, [.. Properties, SavedIn, WorkbookDocumentId, Commenter, CommentText, NoteText, ThreadAuthor, ThreadUserId, ThreadText]);
         using (var reopened = SpreadsheetDocument.Open(new MemoryStream(clean), false))
@@ -47,7 +47,7 @@ public sealed class ScrubOfficeTests : IDisposable
     {
         var original = Pptx();
 
-        var clean = await ScrubAsync("briefing.pptx", original);
+        var clean = await ScrubSamples.ScrubAsync(_files, "briefing.pptx", original);
 
         AssertNoneLeft(original, clean, [.. Properties, EditingClientId, Commenter, CommentText, ModernAuthor, ModernUserId, ModernText, "commentRel"]);
         using (var reopened = PresentationDocument.Open(new MemoryStream(clean), false))
@@ -66,18 +66,6 @@ public sealed class ScrubOfficeTests : IDisposable
         Assert.Contains("application properties", report, StringComparison.Ordinal);
         Assert.Contains("names of the people who commented", report, StringComparison.Ordinal);
         Assert.Contains("Office installations that edited it", report, StringComparison.Ordinal);
-    }
-
-    private async Task<byte[]> ScrubAsync(string name, byte[] original)
-    {
-        var path = _files.File(name);
-        await File.WriteAllBytesAsync(path, original);
-
-        var result = await DeskTool.RunAsync([], "scrub", path);
-
-        Assert.True(result.ExitCode == 0, result.Error);
-        Assert.Equal(original, await File.ReadAllBytesAsync(path));
-        return await File.ReadAllBytesAsync(_files.File(Path.GetFileNameWithoutExtension(name) + ".clean" + Path.GetExtension(name)));
     }
 
     /// <summary>Each planted string is in the original's parts and in none of the clean copy's, read decompressed.</summary>

@@ -23,7 +23,7 @@ public sealed class ScrubPdfTests : IDisposable
     {
         var original = WithInformationAndXmp();
 
-        var clean = await ScrubAsync("plain.pdf", original);
+        var clean = await ScrubSamples.ScrubAsync(_files, "plain.pdf", original);
 
         AssertNoneLeft(original, clean, Planted);
         Assert.Contains(PageText, Text(clean), StringComparison.Ordinal);
@@ -40,7 +40,7 @@ public sealed class ScrubPdfTests : IDisposable
             Assert.False(latest.Internals.Catalog.Elements.ContainsKey("/Metadata"));
         }
 
-        var clean = await ScrubAsync("updated.pdf", original);
+        var clean = await ScrubSamples.ScrubAsync(_files, "updated.pdf", original);
 
         AssertNoneLeft(original, clean, [.. Planted, OldPageText]);
         Assert.Contains(PageText, Text(clean), StringComparison.Ordinal);
@@ -60,23 +60,11 @@ public sealed class ScrubPdfTests : IDisposable
             Assert.Contains(PageText, Text(original), StringComparison.Ordinal);
         }
 
-        var clean = await ScrubAsync("packed.pdf", original);
+        var clean = await ScrubSamples.ScrubAsync(_files, "packed.pdf", original);
 
         AssertNoneLeft(original, clean, [.. Planted, OldPageText]);
         Assert.Contains(PageText, Text(clean), StringComparison.Ordinal);
         Assert.Equal(1, Occurrences(clean, "%%EOF"));
-    }
-
-    private async Task<byte[]> ScrubAsync(string name, byte[] original)
-    {
-        var path = _files.File(name);
-        await File.WriteAllBytesAsync(path, original);
-
-        var result = await DeskTool.RunAsync([], "scrub", path);
-
-        Assert.True(result.ExitCode == 0, result.Error);
-        Assert.Equal(original, await File.ReadAllBytesAsync(path));
-        return await File.ReadAllBytesAsync(_files.File(Path.GetFileNameWithoutExtension(name) + ".clean.pdf"));
     }
 
     private static void AssertNoneLeft(byte[] original, byte[] clean, IEnumerable<string> planted)

@@ -4,6 +4,7 @@ using System.Text;
 using DocumentFormat.OpenXml.ExtendedProperties;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
+using SecureIntake.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
@@ -193,6 +194,22 @@ internal static class ScrubSamples
     }
 
     /// <summary>Every entry of a ZIP (an Office file) decompressed and joined, so that deflated text can be searched.</summary>
+    /// <summary>
+    /// Writes <paramref name="original"/> as <paramref name="name"/> in <paramref name="files"/>, runs `scrub` on it, checks
+    /// the run succeeded and left the original byte for byte, and returns the clean copy written beside it.
+    /// </summary>
+    public static async Task<byte[]> ScrubAsync(TemporaryDirectory files, string name, byte[] original)
+    {
+        var path = files.File(name);
+        await File.WriteAllBytesAsync(path, original);
+
+        var result = await DeskTool.RunAsync([], "scrub", path);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(original, await File.ReadAllBytesAsync(path));
+        return await File.ReadAllBytesAsync(files.File(Path.GetFileNameWithoutExtension(name) + ".clean" + Path.GetExtension(name)));
+    }
+
     public static string Unzipped(byte[] zip)
     {
         using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
