@@ -95,6 +95,7 @@ internal static class MailBenchmark
         var gatewaySeconds = new List<double>();
         var encryptOnlySeconds = new List<double>();
         var expected = 0L;
+        var machine = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var round = -1; round < runs; round++)
         {
             // Each round: fresh messages (the gateway would skip ones it has seen), the same bytes into INBOX for the
@@ -116,6 +117,7 @@ internal static class MailBenchmark
             foreach (var leg in legs.Skip(Math.Max(round, 0) % legs.Length).Concat(legs.Take(Math.Max(round, 0) % legs.Length)))
             {
                 await EncryptBenchmark.SyncDisksAsync();
+                var cpuBefore = SystemCpu.Now();
                 var watch = Stopwatch.StartNew();
                 switch (leg)
                 {
@@ -133,6 +135,8 @@ internal static class MailBenchmark
                         break;
                 }
 
+                watch.Stop();
+                machine[leg] = SystemCpu.Describe(cpuBefore, SystemCpu.Now());
                 if (round >= 0)
                 {
                     (leg switch
@@ -176,12 +180,19 @@ internal static class MailBenchmark
             $"(runs: {Runs(encryptOnlySeconds, count)}); no gateway doing this encryption on this machine can pass it. 30 % of the faster fetch ceiling " +
             $"would be {0.3 * count / fetchMedian:F1} messages/s. (The gateway's manifests: {manifestCiphertext} bytes of ciphertext on average, key packets included.)");
         var phases = Enum.GetValues<GatewayPhase>().Select(p => (Phase: p, Seconds: meter.Total(p).TotalSeconds)).ToList();
-        // Fsync, commit and removal run beside the fetches; the rest is the pass's own path, one after another.
-        var accounted = phases.Where(p => p.Phase is not (GatewayPhase.Fsync or GatewayPhase.Commit or GatewayPhase.Expunge)).Sum(p => p.Seconds);
+        // The encryption tail, fsync, commit and removal run beside the fetches; the rest is the pass's own path, one after another.
+        var accounted = phases.Where(p => p.Phase is not (GatewayPhase.EncryptAndWrite or GatewayPhase.Fsync or GatewayPhase.Commit or GatewayPhase.Expunge
+            or GatewayPhase.EncryptionSlotWait)).Sum(p => p.Seconds);
         Console.WriteLine($"  gateway phases over the {runs} timed rounds ({meter.Messages} messages, {accounted:F1} s of {gatewaySeconds.Sum():F1} s on the pass's own path): " +
             string.Join(", ", phases.Select(p => $"{PhaseName(p.Phase)} {p.Seconds:F1} s ({p.Seconds / gatewaySeconds.Sum():P0})")));
         Console.WriteLine($"  encryption (email and manifest blobs) on up to {Environment.ProcessorCount} threads: {meter.EncryptionWork.TotalSeconds:F1} thread-s " +
             $"({meter.EncryptionWork.TotalSeconds / gatewaySeconds.Sum():F2} per gateway second)");
+        Console.WriteLine("  the machine's CPU during each leg of the last round (all processes, children they reaped included):");
+        foreach (var (leg, described) in machine)
+        {
+            Console.WriteLine($"    {leg}: {described}");
+        }
+
         Console.WriteLine($"  {submissions} submissions of {expected} messages delivered, {left} left in INBOX; " +
             $"peak memory of this process (VmHWM) {long.Parse(peak, CultureInfo.InvariantCulture) / 1024.0:F1} MiB");
         return submissions == expected && left == 0 ? 0 : 1;
@@ -190,10 +201,11 @@ internal static class MailBenchmark
     private static string PhaseName(GatewayPhase phase) => phase switch
     {
         GatewayPhase.Fetch => "fetch (encryption overlapping)",
-        GatewayPhase.EncryptAndWrite => "encryption tail",
+        GatewayPhase.EncryptionSlotWait => "of which waiting for an encryption thread",
+        GatewayPhase.EncryptAndWrite => "encryption tail (overlaps the next fetch)",
         GatewayPhase.Fsync => "fsync (overlaps the next fetch)",
         GatewayPhase.Commit => "commit (overlaps the next fetch)",
-        GatewayPhase.CommitWait => "waiting for the previous commit",
+        GatewayPhase.CommitWait => "waiting for the batch before last to commit",
         GatewayPhase.Expunge => "removal (overlaps the fetches but the last)",
         _ => "waiting for the previous removal",
     };

@@ -8,7 +8,10 @@ public enum GatewayPhase
     /// <summary>The FETCH command, with the encryption of its messages overlapping it on other cores.</summary>
     Fetch,
 
-    /// <summary>Waiting, after the FETCH, for the last messages' encryption.</summary>
+    /// <summary>Part of the FETCH: waiting, with a message read, for an encryption thread to take it.</summary>
+    EncryptionSlotWait,
+
+    /// <summary>A batch's last messages still encrypting after its FETCH was read; it overlaps the next batch's fetch.</summary>
     EncryptAndWrite,
 
     /// <summary>Making a batch's blobs durable; it overlaps the next batch's fetch.</summary>
@@ -17,7 +20,7 @@ public enum GatewayPhase
     /// <summary>A batch's transaction (and its lookup of copies); it overlaps the next batch's fetch.</summary>
     Commit,
 
-    /// <summary>Waiting, after a fetch, for the previous batch's commit to end.</summary>
+    /// <summary>Waiting, before a fetch, for the batch before last to be committed (and after the last fetch, for the rest).</summary>
     CommitWait,
 
     /// <summary>Removing committed messages from the server (flag and expunge, or move); it overlaps the fetches but the last.</summary>
