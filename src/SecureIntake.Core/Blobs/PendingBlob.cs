@@ -55,10 +55,11 @@ public sealed class PendingBlob : IAsyncDisposable
     /// Flushes the file and its directory entry to disk, gives back the room claimed past its end and returns
     /// the blob's size in bytes. The file stays locked until the blob is disposed.
     /// </summary>
-    public async Task<long> SealAsync(CancellationToken cancellationToken)
+    public Task<long> SealAsync(CancellationToken cancellationToken)
     {
         ThrowIfSealed();
-        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        _file.Flush(); // the buffered tail into the page cache, synchronously like every write (see ClaimingStream.WriteAsync)
         // Before the times: truncating sets them too.
         NativeFiles.Truncate(_handle, _written, _path);
         // Times before the fsync, so that it makes them durable too (ctime still records the write: see README).
@@ -75,7 +76,7 @@ public sealed class PendingBlob : IAsyncDisposable
         }
 
         _sealed = true;
-        return _written;
+        return Task.FromResult(_written);
     }
 
     /// <summary>
@@ -195,16 +196,25 @@ public sealed class PendingBlob : IAsyncDisposable
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        /// <summary>
+        /// Written synchronously: a write into the page cache, which on Linux FileStream's asynchronous path only hands to
+        /// another pool thread to make the same blocking call (a hop per 64 KiB, and the mail gateway's encryption threads
+        /// would each wait for the pool).
+        /// </summary>
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            blob.ClaimRoomFor(buffer.Length);
-            await blob._file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            blob._written += buffer.Length;
+            cancellationToken.ThrowIfCancellationRequested();
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
         }
 
         public override void Flush() => blob._file.Flush();
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => blob._file.FlushAsync(cancellationToken);
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            blob._file.Flush();
+            return Task.CompletedTask;
+        }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
