@@ -39,23 +39,29 @@ public static class EncryptedBlobs
         try
         {
             long plaintextBytes = 0;
+            var used = CopyBufferBytes; // until the reads are over: a read that failed may have filled any of it
             // Plaintext passes through this buffer: pooled, and zeroed before it goes back.
             var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
             try
             {
+                var filled = 0;
                 await using var encrypting = await OpenPgpEncryptingStream.OpenAsync(blob.Content, recipients, cancellationToken).ConfigureAwait(false);
                 int read;
                 while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     await encrypting.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     plaintextBytes += read;
+                    filled = Math.Max(filled, read);
                 }
+
+                used = filled;
 
                 await encrypting.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                CryptographicOperations.ZeroMemory(buffer.AsSpan(0, CopyBufferBytes));
+                // As far as a read ever filled it: a short item leaves the rest as the pool handed it out.
+                CryptographicOperations.ZeroMemory(buffer.AsSpan(0, used));
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 

@@ -43,6 +43,10 @@ public sealed class OpenPgpEncryptingStream : Stream
 
     // Plaintext of the encrypted packet (prefix, framed literal packet, MDC) waiting for a whole chunk.
     private byte[] _inner = ArrayPool<byte>.Shared.Rent((2 * ChunkSize) + 64);
+
+    // How far plaintext ever reached in _literal and _inner, so that disposing zeroes that much and no more.
+    private int _literalUsed = LiteralBodyStart.Length;
+    private int _innerUsed;
     private int _innerCount;
 
     // SEIPD packet body ready for output: [chunk header][version octet, ciphertext...]; a spare one is being written.
@@ -206,8 +210,9 @@ public sealed class OpenPgpEncryptingStream : Stream
                 // The owner is abandoning the message anyway; the failed write already left it unusable.
             }
 
-            CryptographicOperations.ZeroMemory(_literal);
-            CryptographicOperations.ZeroMemory(_inner);
+            // Only as far as plaintext ever reached: a short message leaves most of each buffer as the pool handed it out.
+            CryptographicOperations.ZeroMemory(_literal.AsSpan(0, _literalUsed));
+            CryptographicOperations.ZeroMemory(_inner.AsSpan(0, _innerUsed));
             foreach (var buffer in new[] { _literal, _inner, _outer, _spare })
             {
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -234,6 +239,7 @@ public sealed class OpenPgpEncryptingStream : Stream
         var take = Math.Min(ChunkSize - _literalCount, buffer.Length);
         buffer[..take].CopyTo(_literal.AsSpan(_literalCount));
         _literalCount += take;
+        _literalUsed = Math.Max(_literalUsed, _literalCount);
         return buffer[take..];
     }
 
@@ -269,6 +275,7 @@ public sealed class OpenPgpEncryptingStream : Stream
     {
         data.CopyTo(_inner.AsSpan(_innerCount));
         _innerCount += data.Length;
+        _innerUsed = Math.Max(_innerUsed, _innerCount);
     }
 
     /// <summary>

@@ -158,7 +158,8 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
                 return;
             }
 
-            CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, InspectedBytes));
+            // A start that was read holds plaintext only as far as its length; one whose read failed may hold any of it.
+            CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _length > 0 ? _length : InspectedBytes));
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
