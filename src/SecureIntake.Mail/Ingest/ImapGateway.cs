@@ -34,6 +34,10 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
     private const int RemovalBatch = 200;
 
+    // Messages held in memory and encrypted at once, across the batches in flight: one more than the cores, so that a core
+    // whose encryption waits on the disk for a moment has the next message to take up.
+    private static readonly int EncryptingAtOnce = Environment.ProcessorCount + 1;
+
     private readonly MailOptions _options = options.Value;
 
     /// <summary>For crash tests: called at each step of a batch; a hook that throws or never returns stops the pass right there.</summary>
@@ -148,50 +152,47 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     }
 
     /// <summary>
-    /// Batches in a pipeline: while one batch commits (its blobs fsynced, then one transaction), the next is fetched and
-    /// encrypted on the IMAP connection, and committed messages are removed from the server on a second connection. Commits
-    /// still go one after another, each after the one before it, so copies are still found in the ledger; nothing is
-    /// removed from the server (or quarantined) before its batch is committed, and a removal's ledger rows are forgotten
-    /// only after the server confirmed it.
+    /// Batches in a pipeline: a batch's FETCH starts as soon as the one before was read, while that one's last messages are
+    /// still being encrypted and the batch before it commits (its blobs fsynced, then one transaction); committed messages
+    /// are removed from the server on a second connection. Commits still go one after another, each after the one before
+    /// it, so copies are still found in the ledger; nothing is removed from the server (or quarantined) before its batch is
+    /// committed, and a removal's ledger rows are forgotten only after the server confirmed it.
     /// </summary>
     private sealed class BatchPipeline(ImapGateway gateway, ImapClient client, ImapFolder folder, string mailbox, long validity) : IAsyncDisposable
     {
+        // Two batches ahead of a FETCH at most: one finishing its encryption, one committing.
+        private const int BatchesInFlight = 2;
+
         private readonly List<UniqueId> _toRemove = [];
-        private Task<CommittedBatch>? _committing;
+        private readonly Queue<Task<CommittedBatch>> _committing = new();
+        private readonly SemaphoreSlim _encryptionSlots = new(EncryptingAtOnce);
+        private readonly EncryptionThreads _encryptionThreads = new(EncryptingAtOnce);
+        private Task<CommittedBatch>? _lastCommit;
         private Task? _removing;
         private ImapClient? _remover;
         private ImapFolder? _removerFolder;
 
         public int Taken { get; private set; }
 
-        /// <summary>Fetches and encrypts a batch while the one before commits, then leaves this one committing.</summary>
+        /// <summary>Fetches a batch and leaves it encrypting and then committing, once the batch before it has committed.</summary>
         public async Task TakeInAsync(List<UniqueId> uids, CancellationToken cancellationToken)
         {
-            var fetched = await gateway.FetchBatchAsync(folder, uids, cancellationToken).ConfigureAwait(false);
-            CommittedBatch? previous;
-            try
+            while (_committing.Count >= BatchesInFlight)
             {
-                previous = await WaitForCommitAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                await fetched.Batch.DisposeAsync().ConfigureAwait(false); // never committed: its blobs go
-                throw;
+                await AfterCommitAsync(await WaitForCommitAsync().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
 
-            _committing = gateway.CommitBatchAsync(mailbox, validity, fetched, cancellationToken);
-            if (previous is not null)
-            {
-                await AfterCommitAsync(previous, cancellationToken).ConfigureAwait(false);
-            }
+            var fetched = await gateway.FetchBatchAsync(folder, uids, _encryptionSlots, _encryptionThreads, cancellationToken).ConfigureAwait(false);
+            _lastCommit = gateway.CommitBatchAsync(mailbox, validity, fetched, _lastCommit, cancellationToken);
+            _committing.Enqueue(_lastCommit);
         }
 
-        /// <summary>Waits for the last commit and removal, then removes the rest of what was committed from the server.</summary>
+        /// <summary>Waits for the last commits and removal, then removes the rest of what was committed from the server.</summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
-            if (await WaitForCommitAsync().ConfigureAwait(false) is { } last)
+            while (_committing.Count > 0)
             {
-                await AfterCommitAsync(last, cancellationToken).ConfigureAwait(false);
+                await AfterCommitAsync(await WaitForCommitAsync().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
 
             await WaitForRemovalAsync().ConfigureAwait(false);
@@ -199,12 +200,12 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         }
 
         /// <summary>
-        /// On a failure, a commit or removal still under way is let finish (or fail) before the pass ends; its own failure is
-        /// not the one reported. A removal cut short leaves ledger rows, and the next pass removes those messages first.
+        /// On a failure, commits and a removal still under way are let finish (or fail) before the pass ends; their own failures
+        /// are not the one reported. A removal cut short leaves ledger rows, and the next pass removes those messages first.
         /// </summary>
         public async ValueTask DisposeAsync()
         {
-            foreach (var running in new Task?[] { _committing, _removing })
+            foreach (var running in _committing.Cast<Task>().Append(_removing))
             {
                 if (running is not null)
                 {
@@ -213,7 +214,10 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                 }
             }
 
-            (_committing, _removing) = (null, null);
+            _committing.Clear();
+            (_lastCommit, _removing) = (null, null);
+            _encryptionThreads.Dispose(); // every encryption ended with its batch's commit task
+            _encryptionSlots.Dispose();
             if (_remover is not null)
             {
                 using var remover = _remover;
@@ -229,13 +233,9 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
         }
 
-        private async Task<CommittedBatch?> WaitForCommitAsync()
+        private async Task<CommittedBatch> WaitForCommitAsync()
         {
-            if (_committing is not { } committing)
-            {
-                return null;
-            }
-
+            var committing = _committing.Dequeue();
             var waiting = Stopwatch.GetTimestamp();
             try
             {
@@ -243,7 +243,6 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
             finally
             {
-                _committing = null;
                 gateway.Meter.Add(GatewayPhase.CommitWait, Stopwatch.GetTimestamp() - waiting);
             }
         }
@@ -305,19 +304,23 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         }
     }
 
-    /// <summary>A batch fetched and encrypted into blobs that are not yet durable, nothing committed.</summary>
-    private sealed record FetchedBatch(IntakeBatch Batch, List<UniqueId> Uids, List<(UniqueId Uid, BatchedMessage Message)> Arrived, List<UniqueId> Empty);
+    /// <summary>A batch whose FETCH is read, its messages encrypting into blobs that are not yet durable (<see cref="Encrypted"/>), nothing committed.</summary>
+    private sealed record FetchedBatch(IntakeBatch Batch, List<UniqueId> Uids, Task<EncryptedMessages> Encrypted);
+
+    /// <summary>A batch's messages once encrypted: in fetch order, and the empty ones apart.</summary>
+    private sealed record EncryptedMessages(List<(UniqueId Uid, BatchedMessage Message)> Arrived, List<UniqueId> Empty);
 
     /// <summary>A committed batch: what it kept (copies left out) and the empty messages to set aside.</summary>
     private sealed record CommittedBatch(List<UniqueId> Uids, List<(UniqueId Uid, BatchedMessage Message)> Kept, List<UniqueId> Empty);
 
-    private async Task<FetchedBatch> FetchBatchAsync(ImapFolder folder, List<UniqueId> uids, CancellationToken cancellationToken)
+    private async Task<FetchedBatch> FetchBatchAsync(ImapFolder folder, List<UniqueId> uids, SemaphoreSlim encryptionSlots, EncryptionThreads encryptionThreads,
+        CancellationToken cancellationToken)
     {
         var batch = await intakeService.StartBatchAsync(_options.Desk, "mail", cancellationToken).ConfigureAwait(false);
         try
         {
-            var (arrived, empty) = await FetchAndEncryptAsync(folder, uids, batch, cancellationToken).ConfigureAwait(false);
-            return new FetchedBatch(batch, uids, arrived, empty);
+            var encrypted = await FetchAndStartEncryptingAsync(folder, uids, batch, encryptionSlots, encryptionThreads, cancellationToken).ConfigureAwait(false);
+            return new FetchedBatch(batch, uids, encrypted);
         }
         catch
         {
@@ -327,20 +330,35 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
     }
 
     /// <summary>
-    /// One group commit, owning the batch: copies (of a message stored before from this mailbox, or of one earlier in this
-    /// batch) left out with a ledger row naming the submission they copy, so a crash before the removal cannot let them in
-    /// later; the blobs made durable together; one transaction for all the submissions and ledger rows.
+    /// One group commit, owning the batch: once its messages are encrypted, the blobs made durable together (beside the
+    /// commit of the batch before); once that batch is committed, copies (of a message stored before from this mailbox, or of
+    /// one earlier in this batch) left out with a ledger row naming the submission they copy, so a crash before the removal
+    /// cannot let them in later; then one transaction for all the submissions and ledger rows. When the batch before
+    /// failed, this one is not committed either.
     /// </summary>
-    private async Task<CommittedBatch> CommitBatchAsync(string mailbox, long validity, FetchedBatch fetched, CancellationToken cancellationToken)
+    private async Task<CommittedBatch> CommitBatchAsync(string mailbox, long validity, FetchedBatch fetched, Task<CommittedBatch>? before,
+        CancellationToken cancellationToken)
     {
         var kept = new List<(UniqueId Uid, BatchedMessage Message)>();
+        EncryptedMessages encrypted;
         await using (var batch = fetched.Batch)
         {
             var phase = Stopwatch.GetTimestamp();
-            var storedBefore = await ledger.SubmissionsByDigestAsync(mailbox, fetched.Arrived.Select(a => a.Message.Digest).ToList(), cancellationToken)
+            encrypted = await fetched.Encrypted.ConfigureAwait(false);
+            phase = meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
+            await batch.MakeDurableAsync().ConfigureAwait(false);
+            meter.Add(GatewayPhase.Fsync, Stopwatch.GetTimestamp() - phase);
+            await StepAsync(BatchStep.BlobsDurable).ConfigureAwait(false);
+            if (before is not null)
+            {
+                await before.ConfigureAwait(false); // copies are looked up only in what is committed
+            }
+
+            phase = Stopwatch.GetTimestamp();
+            var storedBefore = await ledger.SubmissionsByDigestAsync(mailbox, encrypted.Arrived.Select(a => a.Message.Digest).ToList(), cancellationToken)
                 .ConfigureAwait(false);
             var inThisBatch = new Dictionary<string, Guid>(StringComparer.Ordinal);
-            foreach (var (uid, message) in fetched.Arrived)
+            foreach (var (uid, message) in encrypted.Arrived)
             {
                 var origin = new MailOrigin(mailbox, validity, uid.Id, message.Digest);
                 var key = Convert.ToHexString(message.Digest);
@@ -356,17 +374,12 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                 kept.Add((uid, message));
             }
 
-            phase = meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
-            await batch.MakeDurableAsync().ConfigureAwait(false);
-            phase = meter.Add(GatewayPhase.Fsync, Stopwatch.GetTimestamp() - phase);
-            await StepAsync(BatchStep.BlobsDurable).ConfigureAwait(false);
-
             await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
             meter.Add(GatewayPhase.Commit, Stopwatch.GetTimestamp() - phase);
         }
 
         await StepAsync(BatchStep.Committed).ConfigureAwait(false);
-        return new CommittedBatch(fetched.Uids, kept, fetched.Empty);
+        return new CommittedBatch(fetched.Uids, kept, encrypted.Empty);
     }
 
     /// <summary>
@@ -400,20 +413,23 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
     /// <summary>
     /// One FETCH for the batch's messages. Each is copied out of the reply into memory and encrypted on its own thread
-    /// while the next one is read, as many at once as there are cores; the copy is zeroed once encrypted. Returns the
-    /// messages in fetch order, and the empty ones apart. Nothing is still writing into the batch when this returns or throws.
+    /// while the next one is read, as many at once as the pass has encryption slots (shared by the batches in flight, so
+    /// that they bound the plaintext held in memory); the copy is zeroed once encrypted. Returns once the FETCH is read,
+    /// with the task of the batch's encryption: its messages in fetch order, and the empty ones apart. When the FETCH fails,
+    /// nothing is still writing into the batch by the time this throws.
     /// </summary>
-    private async Task<(List<(UniqueId Uid, BatchedMessage Message)> Arrived, List<UniqueId> Empty)> FetchAndEncryptAsync(ImapFolder folder,
-        List<UniqueId> uids, IntakeBatch batch, CancellationToken cancellationToken)
+    private async Task<Task<EncryptedMessages>> FetchAndStartEncryptingAsync(ImapFolder folder, List<UniqueId> uids, IntakeBatch batch,
+        SemaphoreSlim slots, EncryptionThreads threads, CancellationToken cancellationToken)
     {
         var encrypting = new List<Task<(UniqueId Uid, BatchedMessage? Message)>>();
-        using var slots = new SemaphoreSlim(Environment.ProcessorCount);
         var phase = Stopwatch.GetTimestamp();
         try
         {
             await folder.GetStreamsAsync(uids, async (_, _, uid, raw, token) =>
             {
+                var waiting = Stopwatch.GetTimestamp();
                 await slots.WaitAsync(token).ConfigureAwait(false);
+                meter.Add(GatewayPhase.EncryptionSlotWait, Stopwatch.GetTimestamp() - waiting);
                 PlaintextCopy copy;
                 try
                 {
@@ -425,7 +441,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                     throw;
                 }
 
-                encrypting.Add(Task.Run(() => EncryptAsync(uid, copy, batch, slots, cancellationToken), CancellationToken.None));
+                encrypting.Add(threads.Run(() => EncryptAsync(uid, copy, batch, slots, cancellationToken)));
             }, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -435,11 +451,15 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             throw;
         }
 
-        phase = meter.Add(GatewayPhase.Fetch, Stopwatch.GetTimestamp() - phase);
-        var results = await Task.WhenAll(encrypting).ConfigureAwait(false);
-        meter.Add(GatewayPhase.EncryptAndWrite, Stopwatch.GetTimestamp() - phase);
-        return (results.Where(r => r.Message is not null).Select(r => (r.Uid, r.Message!)).ToList(),
-            results.Where(r => r.Message is null).Select(r => r.Uid).ToList());
+        meter.Add(GatewayPhase.Fetch, Stopwatch.GetTimestamp() - phase);
+        return CollectAsync(encrypting);
+
+        static async Task<EncryptedMessages> CollectAsync(List<Task<(UniqueId Uid, BatchedMessage? Message)>> encrypting)
+        {
+            var results = await Task.WhenAll(encrypting).ConfigureAwait(false);
+            return new EncryptedMessages(results.Where(r => r.Message is not null).Select(r => (r.Uid, r.Message!)).ToList(),
+                results.Where(r => r.Message is null).Select(r => r.Uid).ToList());
+        }
     }
 
     private async Task<(UniqueId Uid, BatchedMessage? Message)> EncryptAsync(UniqueId uid, PlaintextCopy copy, IntakeBatch batch, SemaphoreSlim slots,
