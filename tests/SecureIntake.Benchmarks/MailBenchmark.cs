@@ -185,8 +185,8 @@ internal static class MailBenchmark
             or GatewayPhase.EncryptionSlotWait)).Sum(p => p.Seconds);
         Console.WriteLine($"  gateway phases over the {runs} timed rounds ({meter.Messages} messages, {accounted:F1} s of {gatewaySeconds.Sum():F1} s on the pass's own path): " +
             string.Join(", ", phases.Select(p => $"{PhaseName(p.Phase)} {p.Seconds:F1} s ({p.Seconds / gatewaySeconds.Sum():P0})")));
-        Console.WriteLine($"  encryption (email and manifest blobs) on up to {Environment.ProcessorCount} threads: {meter.EncryptionWork.TotalSeconds:F1} thread-s " +
-            $"({meter.EncryptionWork.TotalSeconds / gatewaySeconds.Sum():F2} per gateway second)");
+        Console.WriteLine($"  encryption (email and manifest blobs) on the gateway's encryption threads: {meter.EncryptionWork.TotalSeconds:F1} thread-s " +
+            $"({meter.EncryptionWork.TotalSeconds / gatewaySeconds.Sum():F2} per gateway second; wall-clock time on each thread, waits for a core included)");
         Console.WriteLine("  the machine's CPU during each leg of the last round (all processes, children they reaped included):");
         foreach (var (leg, described) in machine)
         {
