@@ -9,7 +9,10 @@ namespace SecureIntake.Mail.Ingest;
 /// reading the next messages and the commit's database round trips each waited behind it (a batch's commit took 50 to 70
 /// ms, most of it queued). Here the kernel lets those run the moment they are ready, and encryption takes what is left.
 /// A message's encryption runs start to end on one of these threads: its reads come from memory and its blob writes go to
-/// the page cache, so nothing in it waits for long.
+/// the page cache, so nothing in it waits for long. What follows it (ending its task, freeing its slot) runs on one more
+/// thread at the process's own priority: a thread Linux creates inherits its creator's nice value, and the thread pool
+/// starts its threads from whichever thread hands it work, so work handed over from here would leave the pool lowered
+/// for good (and an unprivileged thread cannot raise itself back).
 /// </summary>
 internal sealed partial class EncryptionThreads : IDisposable
 {
@@ -18,31 +21,52 @@ internal sealed partial class EncryptionThreads : IDisposable
     private const int PriorityOfProcess = 0; // PRIO_PROCESS: with who = 0, the calling thread on Linux
 
     private readonly BlockingCollection<Action> _work = [];
+    private readonly BlockingCollection<Action> _finishing = [];
     private readonly Thread[] _threads;
+    private readonly Thread _finisher;
 
     public EncryptionThreads(int count)
     {
         _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(Work) { IsBackground = true, Name = "mail encryption" })];
+        _finisher = new Thread(Finish) { IsBackground = true, Name = "mail encryption done" };
+        _finisher.Start();
         foreach (var thread in _threads)
         {
             thread.Start();
         }
     }
 
-    /// <summary>Runs <paramref name="encrypt"/> on one of the threads; its task ends when the encryption does.</summary>
-    public Task<T> Run<T>(Func<Task<T>> encrypt)
+    /// <summary>
+    /// Runs <paramref name="encrypt"/> on one of the threads, then <paramref name="afterwards"/> at the process's priority; the
+    /// task ends after both, with the encryption's result or failure.
+    /// </summary>
+    public Task<T> Run<T>(Func<Task<T>> encrypt, Action? afterwards = null)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
+            Action<TaskCompletionSource<T>> end;
             try
             {
-                done.SetResult(encrypt().GetAwaiter().GetResult());
+                var result = encrypt().GetAwaiter().GetResult();
+                end = d => d.SetResult(result);
             }
             catch (Exception e)
             {
-                done.SetException(e);
+                end = d => d.SetException(e);
             }
+
+            _finishing.Add(() =>
+            {
+                try
+                {
+                    afterwards?.Invoke();
+                }
+                finally
+                {
+                    end(done);
+                }
+            });
         });
         return done.Task;
     }
@@ -56,7 +80,18 @@ internal sealed partial class EncryptionThreads : IDisposable
             thread.Join();
         }
 
+        _finishing.CompleteAdding();
+        _finisher.Join();
         _work.Dispose();
+        _finishing.Dispose();
+    }
+
+    private void Finish()
+    {
+        foreach (var finish in _finishing.GetConsumingEnumerable())
+        {
+            finish();
+        }
     }
 
     private void Work()

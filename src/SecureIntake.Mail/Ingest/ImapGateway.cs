@@ -441,7 +441,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                     throw;
                 }
 
-                encrypting.Add(threads.Run(() => EncryptAsync(uid, copy, batch, slots, cancellationToken)));
+                encrypting.Add(threads.Run(() => EncryptAsync(uid, copy, batch, cancellationToken), afterwards: () => slots.Release()));
             }, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -462,8 +462,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         }
     }
 
-    private async Task<(UniqueId Uid, BatchedMessage? Message)> EncryptAsync(UniqueId uid, PlaintextCopy copy, IntakeBatch batch, SemaphoreSlim slots,
-        CancellationToken cancellationToken)
+    private async Task<(UniqueId Uid, BatchedMessage? Message)> EncryptAsync(UniqueId uid, PlaintextCopy copy, IntakeBatch batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
@@ -483,8 +482,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         }
         finally
         {
-            copy.Dispose();
-            slots.Release();
+            copy.Dispose(); // the slot is freed after it, by the encryption threads
             meter.AddEncryptionWork(Stopwatch.GetTimestamp() - started);
         }
     }
