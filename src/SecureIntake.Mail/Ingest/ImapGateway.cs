@@ -167,7 +167,6 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         private readonly Queue<Task<CommittedBatch>> _committing = new();
         private readonly SemaphoreSlim _encryptionSlots = new(EncryptingAtOnce);
         private readonly EncryptionThreads _encryptionThreads = new(EncryptingAtOnce);
-        private Task<CommittedBatch>? _lastCommit;
         private Task? _removing;
         private ImapClient? _remover;
         private ImapFolder? _removerFolder;
@@ -183,8 +182,8 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
 
             var fetched = await gateway.FetchBatchAsync(folder, uids, _encryptionSlots, _encryptionThreads, cancellationToken).ConfigureAwait(false);
-            _lastCommit = gateway.CommitBatchAsync(mailbox, validity, fetched, _lastCommit, cancellationToken);
-            _committing.Enqueue(_lastCommit);
+            // After the last batch still in flight; one already out of the queue was committed before this pass went on.
+            _committing.Enqueue(gateway.CommitBatchAsync(mailbox, validity, fetched, _committing.LastOrDefault(), cancellationToken));
         }
 
         /// <summary>Waits for the last commits and removal, then removes the rest of what was committed from the server.</summary>
@@ -215,7 +214,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
             }
 
             _committing.Clear();
-            (_lastCommit, _removing) = (null, null);
+            _removing = null;
             _encryptionThreads.Dispose(); // every encryption ended with its batch's commit task
             _encryptionSlots.Dispose();
             if (_remover is not null)
