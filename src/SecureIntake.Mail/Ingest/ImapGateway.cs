@@ -166,7 +166,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
         private readonly List<UniqueId> _toRemove = [];
         private readonly Queue<Task<CommittedBatch>> _committing = new();
         private readonly SemaphoreSlim _encryptionSlots = new(EncryptingAtOnce);
-        private readonly EncryptionThreads _encryptionThreads = new(EncryptingAtOnce);
+        private EncryptionThreads? _encryptionThreads; // started with the first batch, so a pass that finds the mailbox empty starts none
         private Task? _removing;
         private ImapClient? _remover;
         private ImapFolder? _removerFolder;
@@ -181,6 +181,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
                 await AfterCommitAsync(await WaitForCommitAsync().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
 
+            _encryptionThreads ??= new EncryptionThreads(EncryptingAtOnce);
             var fetched = await gateway.FetchBatchAsync(folder, uids, _encryptionSlots, _encryptionThreads, cancellationToken).ConfigureAwait(false);
             // After the last batch still in flight; one already out of the queue was committed before this pass went on.
             _committing.Enqueue(gateway.CommitBatchAsync(mailbox, validity, fetched, _committing.LastOrDefault(), cancellationToken));
@@ -215,7 +216,7 @@ public sealed partial class ImapGateway(IOptions<MailOptions> options, IntakeSer
 
             _committing.Clear();
             _removing = null;
-            _encryptionThreads.Dispose(); // every encryption ended with its batch's commit task
+            _encryptionThreads?.Dispose(); // every encryption ended with its batch's commit task
             _encryptionSlots.Dispose();
             if (_remover is not null)
             {
