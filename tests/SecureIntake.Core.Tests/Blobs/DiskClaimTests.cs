@@ -78,6 +78,25 @@ public sealed class DiskClaimTests : IDisposable
     }
 
     [Fact]
+    public async Task A_small_blob_of_a_batch_holds_only_the_blocks_it_fills_once_sealed()
+    {
+        // A mail batch's blobs claim by the file system block and are sealed without a truncate when nothing whole lies past the end.
+        var store = Store(0);
+        await using var blob = store.Create();
+        blob.DurableLater = true;
+        const int length = (3 * 4096) + 100;
+        await blob.Content.WriteAsync(new byte[4096]);
+        await blob.Content.WriteAsync(new byte[length - 4096]);
+        var path = _directory.File(blob.Id.ToString("N"));
+
+        Assert.Equal(length, await blob.SealAsync(CancellationToken.None));
+        await PendingBlob.MakeDurableAsync([blob]);
+
+        Assert.Equal(length, new FileInfo(path).Length);
+        Assert.Equal(4 * 4096, await AllocatedBytesAsync(path));
+    }
+
+    [Fact]
     public async Task A_refused_blob_is_deleted_and_its_room_given_back()
     {
         var floor = ModelledDisk.Bytes - (16 * Step);
