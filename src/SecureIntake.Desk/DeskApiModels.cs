@@ -32,7 +32,8 @@ internal sealed record PulledFile(
     long Bytes,
     string? ContentType,
     string Item,
-    string Encrypted);
+    string Encrypted,
+    string? Note);
 
 internal sealed record PulledFailure(string Item, string Kind, string Batch, DateTimeOffset AddedAt, string? Encrypted, string Reason);
 

@@ -222,12 +222,51 @@ internal sealed class SubmissionFolder
         }
 
         var originalName = item.Kind == "file" ? original?.FileName : null;
+        // Emails come without a batch manifest now, so their type is their kind's, and their note is found in them.
+        var contentType = original?.ContentType ?? (item.Kind == "email" ? "message/rfc822" : null);
+        var note = item.Kind == "email" ? await EmailNoteAsync(target, name, original?.Note, cancellationToken) : original?.Note;
         _written.Add(new PulledFile(
-            name, originalName, item.Kind, item.Author, item.Batch, item.AddedAt, new FileInfo(target).Length, original?.ContentType, item.Id,
-            $"{EncryptedFolder}/{item.File}"));
-        Console.WriteLine(originalName is null || originalName == name
-            ? $"  {name}"
-            : $"  {name}  (sent as \"{TerminalText.Clean(originalName)}\")");
+            name, originalName, item.Kind, item.Author, item.Batch, item.AddedAt, new FileInfo(target).Length, contentType, item.Id,
+            $"{EncryptedFolder}/{item.File}", note));
+        Console.WriteLine(ConsoleLine(name, originalName, note));
+    }
+
+    /// <summary>
+    /// Whether the sender encrypted the email, found in it; else what an older submission's batch manifest said of it,
+    /// when the gateway still judged that itself.
+    /// </summary>
+    private static async Task<string?> EmailNoteAsync(string email, string name, string? manifestNote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SenderEncryption.DetectAsync(email, cancellationToken) ?? manifestNote;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The email itself was written and stays listed: only the mark is missing, and opening the email shows it too.
+            Failure.Report($"{name} was written, but could not be read again to see whether its sender encrypted it: {e.Message}");
+            return manifestNote;
+        }
+    }
+
+    private static string ConsoleLine(string name, string? originalName, string? note)
+    {
+        var remarks = new List<string>();
+        if (originalName is not null && originalName != name)
+        {
+            remarks.Add($"sent as \"{TerminalText.Clean(originalName)}\"");
+        }
+
+        if (note is SenderEncryption.PgpMime or SenderEncryption.InlinePgp)
+        {
+            remarks.Add($"{note}: its content opens only with the key it was sent to");
+        }
+        else if (note is not null)
+        {
+            remarks.Add(TerminalText.Clean(note));
+        }
+
+        return remarks.Count == 0 ? $"  {name}" : $"  {name}  ({string.Join("; ", remarks)})";
     }
 
     private void Fail(ArchiveItem item, string reason, bool copied = true)

@@ -393,6 +393,136 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         Assert.False(File.Exists(Path.Combine(Folder, "named-by-someone-else.txt")));
     }
 
+    [Fact]
+    public async Task An_email_without_a_batch_manifest_is_pulled_byte_exact_as_message_rfc822_with_no_note()
+    {
+        var archive = new Archive(_submission, _recipient) { Channel = "mail" };
+        var email = "From: witness@example.org\r\nSubject: =?UTF-8?B?0KTQvtGC0L4=?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nФото с площади завтра.\r\n"u8.ToArray();
+        archive.Email(Received, email);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(email, await File.ReadAllBytesAsync(Path.Combine(Folder, "email-1.eml")));
+        Assert.Equal(["email-1.eml", "encrypted", "manifest.json"], Directory.GetFileSystemEntries(Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+        var file = Assert.Single(await PulledFilesAsync());
+        Assert.Equal("email", file.GetProperty("kind").GetString());
+        Assert.Equal("message/rfc822", file.GetProperty("contentType").GetString());
+        Assert.Equal(email.Length, file.GetProperty("bytes").GetInt64());
+        Assert.Equal(JsonValueKind.Null, file.GetProperty("note").ValueKind);
+        Assert.Contains("  email-1.eml", result.OutputText.ReplaceLineEndings("\n").Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("\r\n")]
+    [InlineData("\n")]
+    public async Task A_pgp_mime_email_is_noted_as_encrypted_by_its_sender(string newline)
+    {
+        // Folded and quoted, as mail clients write it: the parameters are on lines of their own.
+        var email = Lines(newline,
+            "From: witness@example.org",
+            "Subject: ...",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/encrypted;",
+            " protocol=\"application/pgp-encrypted\";",
+            " boundary=\"------------enc0123\"",
+            "",
+            "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)",
+            "--------------enc0123",
+            "Content-Type: application/pgp-encrypted",
+            "",
+            "Version: 1",
+            "",
+            "--------------enc0123",
+            "Content-Type: application/octet-stream; name=\"encrypted.asc\"",
+            "",
+            "-----BEGIN PGP MESSAGE-----",
+            "",
+            "hF4DAAAAAAAAAAASAQdAnot+really+a+message==",
+            "-----END PGP MESSAGE-----",
+            "",
+            "--------------enc0123--",
+            "");
+
+        var (result, file) = await PullOneEmailAsync(email);
+
+        Assert.Equal("sender encrypted it (PGP/MIME)", file.GetProperty("note").GetString());
+        Assert.Contains("  email-1.eml  (sender encrypted it (PGP/MIME): its content opens only with the key it was sent to)", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_inline_armored_email_is_noted_as_encrypted_by_its_sender()
+    {
+        var email = Lines("\r\n",
+            "From: witness@example.org",
+            "Subject: documents",
+            "Content-Type: text/plain; charset=us-ascii",
+            "",
+            "-----BEGIN PGP MESSAGE-----",
+            "",
+            "hF4DAAAAAAAAAAASAQdAnot+really+a+message==",
+            "-----END PGP MESSAGE-----",
+            "");
+
+        var (result, file) = await PullOneEmailAsync(email);
+
+        Assert.Equal("sender encrypted it (inline PGP)", file.GetProperty("note").GetString());
+        Assert.Contains("  email-1.eml  (sender encrypted it (inline PGP): its content opens only with the key it was sent to)", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_the_headers_of_an_email_and_its_first_64_KiB_mark_it_as_encrypted_by_its_sender()
+    {
+        // A forwarded PGP/MIME email's headers in the body, and armor past where the gateway ever looked.
+        var email = Encoding.ASCII.GetBytes(Lines("\r\n",
+            "From: witness@example.org",
+            "Subject: Fwd: what they sent me",
+            "Content-Type: text/plain; charset=us-ascii",
+            "",
+            "---------- Forwarded message ---------",
+            "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"x\"",
+            "") + new string('.', 64 * 1024) + "\r\n-----BEGIN PGP MESSAGE-----\r\n");
+
+        var (result, file) = await PullOneEmailAsync(email);
+
+        Assert.Equal(JsonValueKind.Null, file.GetProperty("note").ValueKind);
+        Assert.DoesNotContain("sender encrypted it", result.OutputText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_email_whose_headers_cannot_be_parsed_is_still_noted_for_inline_armor()
+    {
+        // No header block at all: a witness's client that sent the armored text as the whole message.
+        var (_, file) = await PullOneEmailAsync(Lines("\r\n",
+            "-----BEGIN PGP MESSAGE-----",
+            "",
+            "hF4DAAAAAAAAAAASAQdAnot+really+a+message==",
+            "-----END PGP MESSAGE-----",
+            ""));
+
+        Assert.Equal("sender encrypted it (inline PGP)", file.GetProperty("note").GetString());
+    }
+
+    [Fact]
+    public async Task An_older_email_keeps_the_note_its_batch_manifest_gave_it()
+    {
+        var archive = new Archive(_submission, _recipient) { Channel = "mail" };
+        // The gateway of the time judged it on its own reading; nothing at the start of this email says it again.
+        var email = "From: witness@example.org\r\nSubject: hello\r\n\r\nplain text\r\n"u8.ToArray();
+        archive.Batch(Received).Add("email", email, null, "message/rfc822", note: "sender encrypted it (inline PGP)");
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(email, await File.ReadAllBytesAsync(Path.Combine(Folder, "email-1.eml")));
+        var file = Assert.Single(await PulledFilesAsync());
+        Assert.Equal("sender encrypted it (inline PGP)", file.GetProperty("note").GetString());
+        Assert.Equal("message/rfc822", file.GetProperty("contentType").GetString());
+        Assert.Contains("  email-1.eml  (sender encrypted it (inline PGP): its content opens only with the key it was sent to)", result.OutputText, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A folder three levels below the test's own: the "../" names of the hostile-archive tests land in real
     /// folders above it that the whole-tree search still covers.
@@ -414,6 +544,30 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
             Assert.False(content.AsSpan().SequenceEqual(ciphertext), $"{file} holds the refused item's ciphertext");
         }
     }
+
+    /// <summary>Pulls a mail submission of just <paramref name="email"/>, as the gateway takes one in now, and checks it came out whole.</summary>
+    private async Task<(ToolResult Result, JsonElement File)> PullOneEmailAsync(byte[] email)
+    {
+        var archive = new Archive(_submission, _recipient) { Channel = "mail" };
+        archive.Email(Received, email);
+        await archive.PublishAsync(_server);
+
+        var result = await PullAsync("-o", Folder);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(email, await File.ReadAllBytesAsync(Path.Combine(Folder, "email-1.eml")));
+        return (result, Assert.Single(await PulledFilesAsync()));
+    }
+
+    private Task<(ToolResult Result, JsonElement File)> PullOneEmailAsync(string email) => PullOneEmailAsync(Encoding.ASCII.GetBytes(email));
+
+    private async Task<List<JsonElement>> PulledFilesAsync()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(Folder, "manifest.json")));
+        return manifest.RootElement.GetProperty("files").EnumerateArray().Select(file => file.Clone()).ToList();
+    }
+
+    private static string Lines(string newline, params string[] lines) => string.Join(newline, lines);
 
     private Task<ToolResult> PullAsync(params string[] arguments) =>
         DeskTool.RunAsync([Passphrase], ["pull", _submission.ToString(), "--key", _secretKey, "--session", SessionPath, .. arguments]);
@@ -438,6 +592,8 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
 
         public List<(string File, string Kind)> Items { get; } = [];
 
+        public string Channel { get; set; } = "web";
+
         public Batch Batch(DateTimeOffset addedAt)
         {
             var batch = new Batch(this, Guid.NewGuid().ToString(), addedAt);
@@ -447,6 +603,10 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
 
         public void Reply(DateTimeOffset addedAt, byte[] text) =>
             Add("reply", "editor", Guid.NewGuid().ToString(), addedAt, text);
+
+        /// <summary>An email as the mail gateway takes it in now: a batch of its own, and no batch manifest.</summary>
+        public string Email(DateTimeOffset addedAt, byte[] raw) =>
+            Add("email", "witness", Guid.NewGuid().ToString(), addedAt, raw);
 
         public string Add(string kind, string author, string batch, DateTimeOffset addedAt, byte[] plaintext)
         {
@@ -487,7 +647,7 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
             }
 
             Entries["manifest.json"] = JsonSerializer.SerializeToUtf8Bytes(
-                new ArchiveManifest(ArchiveManifest.CurrentVersion, submission, "default", "web", Received, items), ContractJson.Default.ArchiveManifest);
+                new ArchiveManifest(ArchiveManifest.CurrentVersion, submission, "default", Channel, Received, items), ContractJson.Default.ArchiveManifest);
             using var zip = new MemoryStream();
             using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
             {
@@ -528,10 +688,10 @@ public sealed class PullCommandTests(EditorKey key) : IClassFixture<EditorKey>, 
         /// <summary>The submission the batch's own manifest names; another one's, for a server that splices batches.</summary>
         public Guid? Submission { get; set; }
 
-        public string Add(string kind, byte[] plaintext, string? fileName = null, string contentType = "application/octet-stream")
+        public string Add(string kind, byte[] plaintext, string? fileName = null, string contentType = "application/octet-stream", string? note = null)
         {
             var item = archive.Add(kind, "witness", id, addedAt, plaintext);
-            _items.Add(new BatchItem(item, kind, fileName, contentType, plaintext.Length));
+            _items.Add(new BatchItem(item, kind, fileName, contentType, plaintext.Length, note));
             return item;
         }
 
