@@ -21,7 +21,7 @@ public sealed record ArchiveItem(string File, string Id, string Batch, string Ki
 
 /// <summary>
 /// What an item of kind "manifest" decrypts to: the witness batch's own list, the only place that holds the
-/// original file names.
+/// original file names. A mail submission has none since the email became its own; older ones still do.
 /// </summary>
 public sealed record BatchManifest(int Version, Guid Submission, string Batch, string Channel, IReadOnlyList<BatchItem> Items)
 {
@@ -29,7 +29,8 @@ public sealed record BatchManifest(int Version, Guid Submission, string Batch, s
 }
 
 /// <param name="Note">
-/// Something the editors should know about the item (say, that the sender had encrypted it already); optional,
-/// so that manifests stored before it existed still read.
+/// Something the editors should know about the item: the mail gateway wrote that the sender had encrypted an email
+/// already, while emails still came with a manifest. Optional, so that manifests stored before it existed still read;
+/// no longer written.
 /// </param>
 public sealed record BatchItem(string Id, string Kind, string? FileName, string? ContentType, long? Bytes, string? Note = null);

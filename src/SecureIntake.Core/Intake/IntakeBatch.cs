@@ -77,24 +77,6 @@ public sealed class IntakeBatch : IAsyncDisposable
         await draft.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Adds one submission's encrypted manifest now, on the caller's thread, so that it overlaps with whatever else the
-    /// batch is waiting for (the rest of a fetch); <see cref="AddManifestsAsync"/> then skips it.
-    /// </summary>
-    public Task AddManifestAsync(SubmissionDraft draft, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(draft);
-        lock (_draftsLock)
-        {
-            if (!_drafts.Contains(draft))
-            {
-                throw new InvalidOperationException("the draft is not part of this batch");
-            }
-        }
-
-        return draft.AddManifestAsync(cancellationToken);
-    }
-
     /// <summary>The id the submission of <paramref name="draft"/> gets once committed.</summary>
     public static Guid SubmissionIdOf(SubmissionDraft draft) => (draft ?? throw new ArgumentNullException(nameof(draft))).Target.SubmissionId;
 
@@ -111,11 +93,12 @@ public sealed class IntakeBatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// Adds each submission's encrypted manifest (still only sealed, not yet durable), on every core: each manifest costs
-    /// a public-key encryption per recipient, and the drafts share nothing.
+    /// Adds the encrypted manifest of each submission that needs one (an email does not: see
+    /// <see cref="SubmissionDraft.NeedsManifest"/>), still only sealed, not yet durable, on every core: each manifest costs a
+    /// public-key encryption per recipient, and the drafts share nothing.
     /// </summary>
     public Task AddManifestsAsync(CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(_drafts.Where(d => !d.HasManifest).ToList(),
+        Parallel.ForEachAsync(_drafts.Where(d => d.NeedsManifest && !d.HasManifest).ToList(),
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             async (draft, token) => await draft.AddManifestAsync(token).ConfigureAwait(false));
 

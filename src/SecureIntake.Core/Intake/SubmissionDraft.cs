@@ -12,7 +12,7 @@ namespace SecureIntake.Core.Intake;
 /// <summary>
 /// One batch of items on its way in (a form post, an email, a follow-up). Each item streams straight
 /// into OpenPGP encryption and a blob that is fsynced before the next one starts; <see cref="CommitAsync"/>
-/// adds the encrypted manifest and commits rows and triage job in one transaction. Disposed without a
+/// adds the encrypted manifest (an email needs none) and commits rows and triage job in one transaction. Disposed without a
 /// successful commit, it deletes every blob it wrote: nothing is left half-stored. Until then it holds its
 /// blobs open (and so locked), so the orphan sweep never takes an item of an upload that is still arriving.
 /// </summary>
@@ -61,6 +61,13 @@ public sealed class SubmissionDraft : IAsyncDisposable
     internal bool HasManifest => _items.Any(i => i.Kind == ItemKind.Manifest);
 
     /// <summary>
+    /// Whether the submission gets an encrypted manifest. An email is its own: its type is in its kind, and its size, its
+    /// attachments' names and whether its sender encrypted it are all in the email, which the editors' tool reads once
+    /// decrypted. A second blob with its own key packets for each email was over a third of the mail gateway's CPU.
+    /// </summary>
+    internal bool NeedsManifest => _items is not [{ Kind: ItemKind.Email }];
+
+    /// <summary>
     /// Where an email came from, recorded in the same transaction as the submission, so that the gateway can
     /// tell after a crash that the message still on the server was already taken in.
     /// </summary>
@@ -87,12 +94,11 @@ public sealed class SubmissionDraft : IAsyncDisposable
     }
 
     /// <summary>
-    /// Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob. A note (such as
-    /// "the sender encrypted this with PGP/MIME") goes into the encrypted manifest only. Disk room is claimed as
+    /// Encrypts <paramref name="content"/> to the desk's recipients into a new durable blob. Disk room is claimed as
     /// the ciphertext is written.
     /// </summary>
     /// <exception cref="IntakeRefusedException">The disk reached Storage:MinimumFreeBytes on the way (<see cref="IntakeRefusal.NoRoom"/>).</exception>
-    public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken, string? note = null)
+    public async Task AddAsync(ItemKind kind, string? fileName, string? contentType, Stream content, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
         var pending = _blobs.Create();
@@ -109,7 +115,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
         }
 
         _held.Add(pending);
-        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes, note));
+        _items.Add(new DraftItem(blob.Id, kind, fileName, contentType, blob.PlaintextBytes, blob.CiphertextBytes));
     }
 
     /// <summary>Seals the batch: returns the submission id once rows and job are committed, never before.</summary>
@@ -121,7 +127,11 @@ public sealed class SubmissionDraft : IAsyncDisposable
             throw new InvalidOperationException("a draft of a batch is committed with its batch");
         }
 
-        await AddManifestAsync(cancellationToken).ConfigureAwait(false);
+        if (NeedsManifest)
+        {
+            await AddManifestAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await _writer.CommitAsync(this, _blobs, cancellationToken).ConfigureAwait(false);
@@ -148,7 +158,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
         return Target.SubmissionId;
     }
 
-    /// <summary>Adds the encrypted manifest, the last item of every batch of items.</summary>
+    /// <summary>Adds the encrypted manifest, the last item of every batch of items that needs one (<see cref="NeedsManifest"/>).</summary>
     internal async Task AddManifestAsync(CancellationToken cancellationToken)
     {
         if (_items.Count == 0)
@@ -204,11 +214,11 @@ public sealed class SubmissionDraft : IAsyncDisposable
             Target.SubmissionId,
             $"{BatchId:D}",
             Target.Channel,
-            _items.Select(i => new BatchItem($"{i.Id:D}", i.Kind.ToString().ToLowerInvariant(), i.FileName, i.ContentType, i.PlaintextBytes, i.Note)).ToList()),
+            _items.Select(i => new BatchItem($"{i.Id:D}", i.Kind.ToString().ToLowerInvariant(), i.FileName, i.ContentType, i.PlaintextBytes)).ToList()),
         ManifestJson);
 }
 
-internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes, string? Note = null);
+internal sealed record DraftItem(Guid Id, ItemKind Kind, string? FileName, string? ContentType, long PlaintextBytes, long CiphertextBytes);
 
 /// <summary>A message in a mailbox: the folder's UIDVALIDITY and the message's UID, and the SHA-256 of its bytes.</summary>
 public sealed record MailOrigin(string Mailbox, long UidValidity, long Uid, byte[] Digest);

@@ -17,9 +17,10 @@ public enum IngestOutcome
 
 /// <summary>
 /// One raw email (RFC 5322 bytes, headers included) into a new mail submission: streamed through OpenPGP
-/// encryption into a blob as it is read, never parsed into plaintext anywhere; only its first 64 KiB are
-/// looked at, in memory, to note whether the sender already encrypted it. Shared by the IMAP gateway and
-/// the MTA pipe.
+/// encryption into a blob as it is read, never parsed into plaintext anywhere; only its header block, within its
+/// first 64 KiB, is read in memory, for whom an acknowledgement would go to. The email is the submission's one
+/// item, with no manifest: whether its sender already encrypted it, the editors' tool tells once it decrypted it.
+/// Shared by the IMAP gateway and the MTA pipe.
 /// </summary>
 public sealed class MessageIntake(IntakeService intake, MailKeys keys)
 {
@@ -57,8 +58,8 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
 
     /// <summary>
     /// One raw email into a new submission of <paramref name="batch"/>: encrypted into its blob as it is read, exactly as
-    /// <see cref="IngestAsync"/> does, with its encrypted manifest, but committed later with the whole batch. On failure
-    /// nothing of it stays in the batch. Several may run at once on one batch.
+    /// <see cref="IngestAsync"/> does, but committed later with the whole batch. On failure nothing of it stays in the
+    /// batch. Several may run at once on one batch.
     /// </summary>
     /// <exception cref="MessageRefusedException">The message is empty.</exception>
     public async Task<BatchedMessage> AddToBatchAsync(Stream raw, IntakeBatch batch, long maxBytes, CancellationToken cancellationToken)
@@ -71,7 +72,6 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
         {
             using var hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.DigestKey);
             var (sender, overSizeLimit) = await WriteAsync(draft, start, raw, hash, maxBytes, cancellationToken).ConfigureAwait(false);
-            await batch.AddManifestAsync(draft, cancellationToken).ConfigureAwait(false);
             return new BatchedMessage(draft, hash.GetHashAndReset(), sender, overSizeLimit);
         }
         catch
@@ -82,16 +82,15 @@ public sealed class MessageIntake(IntakeService intake, MailKeys keys)
     }
 
     /// <summary>
-    /// The whole message into the draft's email item, hashed on the way; returns who an acknowledgement would go to. The
-    /// headers are parsed once, from the start in memory, for both questions asked of them.
+    /// The whole message into the draft's email item, hashed on the way; returns who an acknowledgement would go to, read
+    /// from the headers at the start, in memory.
     /// </summary>
     private static async Task<(string? Sender, bool OverSizeLimit)> WriteAsync(SubmissionDraft draft, MessageStart start, Stream raw,
         IncrementalHash hash, long maxBytes, CancellationToken cancellationToken)
     {
         var headers = start.ReadHeaders();
         var content = new CountingStream(new ConcatenatedStream(start.Bytes, raw), hash);
-        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken, SenderEncryption.Detect(headers, start.Bytes.Span))
-            .ConfigureAwait(false);
+        await draft.AddAsync(ItemKind.Email, null, "message/rfc822", content, cancellationToken).ConfigureAwait(false);
         return (AcknowledgementGuard.Addressee(headers), content.Position > maxBytes);
     }
 
