@@ -63,7 +63,7 @@ public sealed class SubmissionDraft : IAsyncDisposable
     /// <summary>
     /// Whether the submission gets an encrypted manifest. An email is its own: its type is in its kind, and its size, its
     /// attachments' names and whether its sender encrypted it are all in the email, which the editors' tool reads once
-    /// decrypted. A second blob with its own key packets for each email was over a third of the mail gateway's CPU.
+    /// decrypted. A second blob with its own key packets for each email was about a third of the mail gateway's CPU.
     /// </summary>
     internal bool NeedsManifest => _items is not [{ Kind: ItemKind.Email }];
 
